@@ -1,0 +1,80 @@
+"""catopt: compositional optimization.
+
+Open problems compose by variable sharing along undirected wiring diagrams; gradient descent
+is a hypergraph functor, so the composite's gradient system is a distributed algorithm.
+
+>>> import catopt as co
+>>> d = co.relation("(x,) :- f(x, y), g(y)")
+>>> d.junctions
+('x', 'y')
+"""
+
+from catopt.engines import SolveResult, Trajectory, simulate, solve
+from catopt.errors import (
+    BackendError,
+    CatoptError,
+    CompositionError,
+    DiagramError,
+    DivergenceError,
+    EngineError,
+    LimitError,
+    ObjectiveError,
+    RelationSyntaxError,
+    ShapeError,
+    SpaceError,
+    SpecError,
+    StateError,
+)
+from catopt.functor import (
+    Constant,
+    StepRule,
+    estimate_curvature,
+    euler,
+    gradient_descent,
+    gradient_flow,
+)
+from catopt.problems import OpenProblem, compose
+from catopt.systems import OpenContinuousSystem, OpenDiscreteSystem
+from catopt.wiring import UWD, Space, UWDBuilder, relation
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "__version__",
+    # wiring
+    "UWD",
+    "UWDBuilder",
+    "Space",
+    "relation",
+    # problems and systems
+    "OpenProblem",
+    "OpenContinuousSystem",
+    "OpenDiscreteSystem",
+    "compose",
+    # functor
+    "gradient_flow",
+    "gradient_descent",
+    "euler",
+    "StepRule",
+    "Constant",
+    "estimate_curvature",
+    # engines
+    "simulate",
+    "solve",
+    "Trajectory",
+    "SolveResult",
+    # errors
+    "CatoptError",
+    "DiagramError",
+    "RelationSyntaxError",
+    "CompositionError",
+    "ShapeError",
+    "SpaceError",
+    "ObjectiveError",
+    "StateError",
+    "DivergenceError",
+    "BackendError",
+    "EngineError",
+    "SpecError",
+    "LimitError",
+]

@@ -1,0 +1,7 @@
+"""Running composites: simulate systems, solve problems, in-process or on MPI."""
+
+from catopt.engines.results import SolveResult, Trajectory
+from catopt.engines.simulate import simulate
+from catopt.engines.solve import solve
+
+__all__ = ["simulate", "solve", "Trajectory", "SolveResult"]

@@ -1,0 +1,110 @@
+"""The in-process engine: distributed gradient descent run on one process.
+
+One step is one gather (``phi^* y``), one gradient call per leaf box, and one scatter-add
+(``phi_*``) into the flat state, exactly the composite system the functor produces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from catopt.errors import DivergenceError
+from catopt.engines.progress import Progress
+from catopt.engines.results import SolveResult
+from catopt.functor.curvature import estimate_curvature
+from catopt.functor.steps import StepRule
+from catopt.problems.open_problem import OpenProblem
+
+__all__ = ["run_local", "divergence_hint"]
+
+
+def divergence_hint(problem: OpenProblem, x: np.ndarray, rule: StepRule, t: int) -> str:
+    """Compare the step with ``2 / L``, ``L`` the curvature estimated at ``x``."""
+    try:
+        lam = estimate_curvature(problem, x, iters=15)
+        eta = rule(t)
+    except Exception:  # the hint must never hide the divergence itself
+        return "reduce the step size"
+    if lam > 0 and np.isfinite(lam):
+        return (
+            f"step {eta:.3g} vs 2/L = {2 / lam:.3g}, with L ~ {lam:.3g} the curvature estimated "
+            f"at the last finite state; gradient descent is unstable above 2/L: try a step "
+            f"below {1 / lam:.3g}"
+        )
+    return "reduce the step size, or check the objective for NaN-producing operations"
+
+
+def run_local(
+    problem: OpenProblem,
+    x0: np.ndarray,
+    rule: StepRule,
+    steps: int,
+    tol: float | None,
+    *,
+    callback: Callable[[int, np.ndarray, float, float], Any] | None = None,
+    progress: bool | None = None,
+    start: int = 0,
+    history: list[float] | None = None,
+    grad_norms: list[float] | None = None,
+) -> SolveResult:
+    """Gradient descent ``x_{t+1} = x_t - rule(t) grad f(x_t)`` from ``x0`` at iteration
+    ``start`` for ``steps`` steps in all, stopping early once ``|grad f| <= tol``."""
+    vg = problem._value_and_grad
+    x = x0.copy()
+    hist: list[float] = [] if history is None else list(history)
+    gns: list[float] = [] if grad_norms is None else list(grad_norms)
+    converged = False
+    message = ""
+    t = start
+    bar = Progress(steps, progress, desc="solve", initial=start)
+    try:
+        while True:
+            v, g = vg(x)
+            gn = float(np.sqrt(g @ g))
+            if not (np.isfinite(v) and np.isfinite(gn)):
+                what = "objective" if not np.isfinite(v) else "gradient"
+                where = "at the initial state, before any step" if t == start and start == 0 \
+                    else f"at iteration {t}"
+                raise DivergenceError(
+                    f"the {what} is {v if what == 'objective' else 'not finite'} {where}",
+                    x=x.copy(), iteration=t,
+                    hint=(divergence_hint(problem, x, rule, t) if t > 0 else
+                          "the objective is not finite at x0: check x0 and the objective"),
+                )
+            hist.append(float(v))
+            gns.append(gn)
+            bar.update(t, v, gn)
+            if tol is not None and gn <= tol:
+                converged = True
+                message = f"converged: gradient norm {gn:.3g} <= tol {tol:.3g}"
+                break
+            if t >= steps:
+                message = f"ran {steps} steps"
+                break
+            if callback is not None and callback(t, x, float(v), gn):
+                message = f"stopped by callback at iteration {t}"
+                break
+            x_new = x - rule(t) * g
+            if not np.isfinite(x_new).all():
+                raise DivergenceError(
+                    f"the state became NaN or infinite at iteration {t + 1}",
+                    x=x.copy(), iteration=t, hint=divergence_hint(problem, x, rule, t),
+                )
+            x = x_new
+            t += 1
+    finally:
+        bar.close(t)
+    return SolveResult(
+        x=x,
+        objective=hist[-1],
+        history=np.asarray(hist),
+        grad_norms=np.asarray(gns),
+        iterations=t,
+        converged=converged,
+        message=message,
+        space=problem.space,
+        engine="local",
+    )

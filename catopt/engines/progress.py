@@ -1,0 +1,66 @@
+"""Progress bars (tqdm): iteration, objective and gradient norm on long runs.
+
+Silent when stderr is not a terminal, under CI (the ``CI`` environment variable), or when
+disabled.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+__all__ = ["Progress", "progress_enabled"]
+
+
+def progress_enabled(requested: bool | None) -> bool:
+    """``requested`` if given; otherwise on only for an interactive terminal outside CI."""
+    if requested is not None:
+        return bool(requested)
+    if os.environ.get("CI"):
+        return False
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class Progress:
+    """A progress bar over ``total`` iterations that shows objective and gradient norm."""
+
+    def __init__(self, total: int, enabled: bool | None = None, desc: str = "catopt",
+                 initial: int = 0) -> None:
+        self._bar: Any = None
+        if progress_enabled(enabled):
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=total, desc=desc, initial=initial, dynamic_ncols=True,
+                             leave=True)
+        self._every = max(1, total // 200)
+
+    def update(self, t: int, value: float | None, grad_norm: float | None) -> None:
+        bar = self._bar
+        if bar is None or t % self._every:
+            return
+        bar.n = t
+        post = {}
+        if value is not None:
+            post["f"] = f"{value:.4g}"
+        if grad_norm is not None:
+            post["|g|"] = f"{grad_norm:.3g}"
+        bar.set_postfix(post, refresh=False)
+        bar.refresh()
+
+    def close(self, t: int | None = None) -> None:
+        if self._bar is not None:
+            if t is not None:
+                self._bar.n = t
+                self._bar.refresh()
+            self._bar.close()
+            self._bar = None
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

@@ -1,0 +1,118 @@
+"""Running open systems: ``simulate(system, x0, steps)``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from catopt.errors import CatoptError, DivergenceError
+from catopt.engines.progress import Progress
+from catopt.engines.results import Trajectory
+from catopt.systems.open_system import OpenContinuousSystem, OpenDiscreteSystem
+
+__all__ = ["simulate"]
+
+
+def _check_count(value: Any, what: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise CatoptError(f"{what} must be an int >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def simulate(
+    system: OpenDiscreteSystem | OpenContinuousSystem,
+    x0: Any,
+    steps: int,
+    *,
+    dt: float | None = None,
+    method: str = "euler",
+    record_every: int = 1,
+    progress: bool | None = False,
+) -> Trajectory:
+    """Run ``system`` from ``x0`` for ``steps`` steps and return its :class:`Trajectory`.
+
+    A discrete system iterates ``x_{t+1} = u(x_t, t)``. A continuous system is integrated with
+    time step ``dt`` by ``method``: ``"euler"`` (``x + dt v(x)``) or ``"rk4"`` (classical
+    Runge-Kutta). States are recorded every ``record_every`` steps (and at the end); the
+    objective is recorded at every step when the system knows it.
+    A state that becomes NaN or infinite raises :class:`~catopt.DivergenceError`.
+    """
+    steps = _check_count(steps, "steps", 0)
+    record_every = _check_count(record_every, "record_every", 1)
+    x = system._check(x0, "initial state").copy()
+    if isinstance(system, OpenDiscreteSystem):
+
+        def step(x: np.ndarray, t: int) -> tuple[float | None, np.ndarray]:
+            return system._value_and_update(x, t)
+
+    elif isinstance(system, OpenContinuousSystem):
+        if dt is None:
+            raise CatoptError("simulating a continuous system needs a time step dt")
+        h = float(dt)
+        if not np.isfinite(h) or h <= 0:
+            raise CatoptError(f"dt must be a positive finite number, got {dt!r}")
+        vf = system._value_and_field
+        if method == "euler":
+
+            def step(x: np.ndarray, t: int) -> tuple[float | None, np.ndarray]:
+                v, f = vf(x)
+                return v, x + h * f
+
+        elif method == "rk4":
+
+            def step(x: np.ndarray, t: int) -> tuple[float | None, np.ndarray]:
+                v, k1 = vf(x)
+                k2 = vf(x + 0.5 * h * k1)[1]
+                k3 = vf(x + 0.5 * h * k2)[1]
+                k4 = vf(x + h * k3)[1]
+                return v, x + (h / 6.0) * (k1 + 2 * k2 + 2 * k3 + k4)
+
+        else:
+            raise CatoptError(f"unknown method {method!r}; expected 'euler' or 'rk4'")
+    else:
+        raise CatoptError(
+            f"simulate takes an open discrete or continuous system, got {type(system).__name__}"
+        )
+
+    knows = system.knows_objective
+    values = np.empty(steps + 1) if knows else None
+    n_rec = steps // record_every + 1 + (1 if steps % record_every else 0)
+    states = np.empty((n_rec, x.size))
+    its = np.empty(n_rec, dtype=np.int64)
+    states[0] = x
+    its[0] = 0
+    r = 1
+    bar = Progress(steps, progress, desc="simulate")
+    try:
+        for t in range(steps):
+            v, x_new = step(x, t)
+            if values is not None:
+                values[t] = np.nan if v is None else v
+            if not np.isfinite(x_new).all() or (v is not None and not np.isfinite(v)):
+                raise DivergenceError(
+                    f"the state became NaN or infinite at step {t + 1}",
+                    x=x.copy(), iteration=t,
+                    hint="reduce the step size (or dt)",
+                )
+            x = x_new
+            if (t + 1) % record_every == 0:
+                states[r] = x
+                its[r] = t + 1
+                r += 1
+            bar.update(t + 1, v, None)
+    finally:
+        bar.close()
+    if its[r - 1] != steps:
+        states[r] = x
+        its[r] = steps
+        r += 1
+    if values is not None:
+        if isinstance(system, OpenDiscreteSystem):
+            v_end = system._value_and_update(x, steps)[0]
+        else:
+            v_end = system._value_and_field(x)[0]
+        values[steps] = np.nan if v_end is None else v_end
+    times = its * float(dt) if isinstance(system, OpenContinuousSystem) else None
+    return Trajectory(x=x, states=states[:r], iterations=its[:r], objective=values,
+                      space=system.space, times=times)

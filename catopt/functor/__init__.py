@@ -1,0 +1,15 @@
+"""The gradient-descent hypergraph functor and step rules."""
+
+from catopt.functor.curvature import estimate_curvature
+from catopt.functor.gradient import euler, gradient_descent, gradient_flow
+from catopt.functor.steps import Constant, StepRule, as_step_rule
+
+__all__ = [
+    "gradient_flow",
+    "gradient_descent",
+    "euler",
+    "StepRule",
+    "Constant",
+    "as_step_rule",
+    "estimate_curvature",
+]

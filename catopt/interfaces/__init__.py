@@ -1,0 +1,1 @@
+"""User interfaces: command line, drawings, plots and spec files."""

@@ -1,0 +1,98 @@
+"""Leaf objectives: a scalar function on a block of coordinates with its gradient."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from catopt.errors import CatoptError, ObjectiveError
+
+__all__ = ["ObjectiveBlock", "zero_block", "in_box"]
+
+
+def _wrap_failure(e: Exception, what: str) -> CatoptError:
+    if isinstance(e, CatoptError):
+        return e
+    if isinstance(e, TypeError) and "scalar-output" in str(e):
+        return ObjectiveError(f"{what} returned a non-scalar value; an objective must be a scalar")
+    return ObjectiveError(f"{what} raised {type(e).__name__}: {e}")
+
+
+def in_box(e: CatoptError, box: str) -> CatoptError:
+    """``e`` with its message prefixed by the box it happened in."""
+    msg = f"box {box!r}: {e}"
+    try:
+        return type(e)(msg)
+    except TypeError:
+        return ObjectiveError(msg)
+
+
+class ObjectiveBlock:
+    """A leaf objective ``f: R^size -> R`` with ``value(x)`` and ``value_and_grad(x)``.
+
+    Values are checked to be scalars and gradients to have shape ``(size,)``; a failure inside
+    the user's function becomes an :class:`~catopt.errors.ObjectiveError`.
+    """
+
+    __slots__ = ("size", "_value", "_vg", "what", "backend")
+
+    def __init__(
+        self,
+        size: int,
+        value: Callable[[np.ndarray], Any],
+        value_and_grad: Callable[[np.ndarray], tuple[Any, Any]],
+        what: str = "objective",
+        backend: str = "autograd",
+    ) -> None:
+        self.size = size
+        self._value = value
+        self._vg = value_and_grad
+        self.what = what
+        self.backend = backend
+
+    def _scalar(self, v: Any) -> float:
+        if np.ndim(v) != 0:
+            raise ObjectiveError(
+                f"{self.what} returned an array of shape {np.shape(v)}; expected a scalar"
+            )
+        try:
+            return float(v)
+        except (TypeError, ValueError):
+            raise ObjectiveError(
+                f"{self.what} returned {type(v).__name__}; expected a real scalar"
+            ) from None
+
+    def value(self, x: np.ndarray) -> float:
+        try:
+            v = self._value(x)
+        except Exception as e:
+            raise _wrap_failure(e, self.what) from e
+        return self._scalar(v)
+
+    def value_and_grad(self, x: np.ndarray) -> tuple[float, np.ndarray]:
+        try:
+            v, g = self._vg(x)
+        except Exception as e:
+            raise _wrap_failure(e, self.what) from e
+        g = np.asarray(g, dtype=float)
+        if g.shape != (self.size,):
+            raise ObjectiveError(
+                f"gradient of {self.what} has shape {g.shape}; expected ({self.size},)"
+            )
+        return self._scalar(v), g
+
+    def grad(self, x: np.ndarray) -> np.ndarray:
+        return self.value_and_grad(x)[1]
+
+
+def zero_block(size: int) -> ObjectiveBlock:
+    """The zero objective on ``size`` coordinates."""
+    return ObjectiveBlock(
+        size,
+        lambda x: 0.0,
+        lambda x: (0.0, np.zeros(size)),
+        what="zero objective",
+        backend="none",
+    )

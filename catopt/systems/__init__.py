@@ -1,0 +1,5 @@
+"""Open dynamical systems (continuous and discrete), composed along UWDs."""
+
+from catopt.systems.open_system import OpenContinuousSystem, OpenDiscreteSystem, OpenSystem
+
+__all__ = ["OpenSystem", "OpenContinuousSystem", "OpenDiscreteSystem"]

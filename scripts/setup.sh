@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Create or refresh .venv and install catopt with everything it needs.
+# System packages (graphviz's dot, Open MPI) are installed with apt-get when missing and
+# running as root; otherwise a note says what to install.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v dot >/dev/null 2>&1 || need+=(graphviz)
+command -v mpiexec >/dev/null 2>&1 || need+=(openmpi-bin libopenmpi-dev)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing system packages: ${need[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  else
+    echo "setup: note: missing system packages ${need[*]} (not root, so not installed);" \
+         "drawings fall back to matplotlib and MPI tests are skipped" >&2
+  fi
+fi
+
+PYTHON=${PYTHON:-}
+if [ -z "$PYTHON" ]; then
+  for cand in python3.11 python3.12 python3.13 python3; do
+    if command -v "$cand" >/dev/null 2>&1; then PYTHON=$cand; break; fi
+  done
+fi
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+
+extras=${CATOPT_EXTRAS:-all,test,docs}
+stamp=.venv/.catopt-installed
+want="$(cat pyproject.toml | sha1sum | cut -d' ' -f1) $extras"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e ".[$extras]"
+  echo "$want" > "$stamp"
+fi
