@@ -20,6 +20,7 @@ from catopt.errors import (
     LimitError,
     ObjectiveError,
     RelationSyntaxError,
+    RunInterrupted,
     ShapeError,
     SpaceError,
     SpecError,
@@ -77,4 +78,5 @@ __all__ = [
     "EngineError",
     "SpecError",
     "LimitError",
+    "RunInterrupted",
 ]

@@ -22,6 +22,7 @@ __all__ = [
     "EngineError",
     "SpecError",
     "LimitError",
+    "RunInterrupted",
 ]
 
 
@@ -106,3 +107,18 @@ class SpecError(CatoptError):
 
 class LimitError(CatoptError):
     """An input over a configured resource limit (boxes, junctions, sizes, text length)."""
+
+
+class RunInterrupted(CatoptError):
+    """A run stopped by Ctrl-C (or SIGTERM); says where its checkpoint is and how to resume.
+
+    Attributes: ``iteration`` reached, ``checkpoint`` (a path, or None when none was saved),
+    and ``x``, the last state.
+    """
+
+    def __init__(self, message: str, *, iteration: int, checkpoint: Any = None,
+                 x: Any = None) -> None:
+        self.iteration = iteration
+        self.checkpoint = checkpoint
+        self.x = x
+        super().__init__(message)

@@ -87,7 +87,7 @@ def run_local(
             if callback is not None and callback(t, x, float(v), gn):
                 message = f"stopped by callback at iteration {t}"
                 break
-            x_new = x - rule(t) * g
+            x_new = x - rule.step_at(t, x, float(v), g, problem._value) * g
             if not np.isfinite(x_new).all():
                 raise DivergenceError(
                     f"the state became NaN or infinite at iteration {t + 1}",

@@ -70,6 +70,16 @@ def _map(thing: Any, cls: type[OpenSystem], leaf: Any, functor: Any) -> Any:
     )
 
 
+def _natural(rule: StepRule) -> StepRule:
+    if not rule.natural:
+        raise CompositionError(
+            f"step rule {rule!r} depends on the global state, so it is not a per-box "
+            "construction and does not commute with composition; use it with solve(), which "
+            "runs it with a global reduction each step"
+        )
+    return rule
+
+
 def gradient_flow(problem: OpenProblem) -> OpenContinuousSystem:
     """The open continuous system ``(S, -grad f, m)`` of an open problem ``(S, f, m)``."""
     if not isinstance(problem, OpenProblem):
@@ -89,7 +99,7 @@ def gradient_descent(problem: OpenProblem, step: float | StepRule | Any) -> Open
         raise CompositionError(
             f"gradient_descent takes an OpenProblem, got {type(problem).__name__}"
         )
-    rule = as_step_rule(step)
+    rule = _natural(as_step_rule(step))
     return _map(problem, OpenDiscreteSystem, lambda b: descent_block(b, rule),
                 lambda c: gradient_descent(c, rule))
 
@@ -100,6 +110,6 @@ def euler(system: OpenContinuousSystem, step: float | StepRule | Any) -> OpenDis
         raise CompositionError(
             f"euler takes an OpenContinuousSystem, got {type(system).__name__}"
         )
-    rule = as_step_rule(step)
+    rule = _natural(as_step_rule(step))
     return _map(system, OpenDiscreteSystem, lambda b: _euler_block(b, rule),
                 lambda c: euler(c, rule))

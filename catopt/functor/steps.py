@@ -20,13 +20,29 @@ class StepRule:
     """A step size as a function of the iteration: ``rule(t) -> float``.
 
     ``natural`` is True when the rule depends on ``t`` alone, so that discretizing commutes
-    with composition.
+    with composition (the composite of discretized boxes is the discretized composite).
+    A *global* rule (``natural = False``: Armijo backtracking, adaptive steps built from the
+    current loss) overrides :meth:`step_at`, which sees the whole composite state; on a
+    distributed engine it costs a global reduction per step, and it is not a per-box
+    construction, so ``gradient_descent`` refuses it.
     """
 
     natural: bool = True
 
     def __call__(self, t: int) -> float:
         raise NotImplementedError
+
+    def step_at(
+        self,
+        t: int,
+        x: np.ndarray,
+        value: float,
+        grad: np.ndarray,
+        objective: Callable[[np.ndarray], float],
+    ) -> float:
+        """The step at iteration ``t`` from state ``x`` with objective ``value`` and gradient
+        ``grad``; ``objective`` evaluates the composite objective at trial points."""
+        return self(t)
 
 
 class Constant(StepRule):
