@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from catopt.errors import DivergenceError
 from catopt.engines.progress import Progress
 from catopt.engines.results import SolveResult
+from catopt.errors import DivergenceError
 from catopt.functor.curvature import estimate_curvature
 from catopt.functor.steps import StepRule
 from catopt.problems.open_problem import OpenProblem

@@ -6,9 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from catopt.errors import CatoptError, DivergenceError
 from catopt.engines.progress import Progress
 from catopt.engines.results import Trajectory
+from catopt.errors import CatoptError, DivergenceError
 from catopt.systems.open_system import OpenContinuousSystem, OpenDiscreteSystem
 
 __all__ = ["simulate"]

@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from catopt.errors import CatoptError, EngineError
 from catopt.engines.local import run_local
 from catopt.engines.results import SolveResult
+from catopt.errors import CatoptError, EngineError
 from catopt.functor.curvature import estimate_curvature
 from catopt.functor.steps import as_step_rule
 from catopt.problems.open_problem import OpenProblem

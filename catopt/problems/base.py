@@ -121,7 +121,9 @@ class Open:
         """The variable index each port exposes."""
         return self._port_vars
 
-    def pack(self, values: Mapping[str, Any] | Sequence[Any], *, fill: float | None = None) -> np.ndarray:
+    def pack(
+        self, values: Mapping[str, Any] | Sequence[Any], *, fill: float | None = None
+    ) -> np.ndarray:
         """A flat vector from named arrays; see :meth:`Space.pack`."""
         return self.space.pack(values, fill=fill)
 

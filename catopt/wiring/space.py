@@ -71,7 +71,9 @@ class Space:
         try:
             return self._index[name]
         except (KeyError, TypeError):
-            raise SpaceError(f"unknown variable {name!r}; variables are {list(self.names)}") from None
+            raise SpaceError(
+                f"unknown variable {name!r}; variables are {list(self.names)}"
+            ) from None
 
     def slice(self, name_or_index: str | int) -> slice:
         i = name_or_index if isinstance(name_or_index, int) else self.index(name_or_index)
@@ -137,7 +139,9 @@ class Space:
             out.append(x[a] if shape == () else x[a:b].reshape(shape))
         return out
 
-    def pack(self, values: Mapping[str, Any] | Sequence[Any], *, fill: float | None = None) -> np.ndarray:
+    def pack(
+        self, values: Mapping[str, Any] | Sequence[Any], *, fill: float | None = None
+    ) -> np.ndarray:
         """A flat vector from named arrays (a mapping) or arrays in variable order.
 
         Variables missing from a mapping take ``fill``; without ``fill`` they are an error.

@@ -27,7 +27,9 @@ def normalize_shape(shape: Any, what: str) -> Shape:
     try:
         out = tuple(shape)
     except TypeError:
-        raise ShapeError(f"shape of {what} must be a tuple of non-negative ints, got {shape!r}")
+        raise ShapeError(
+            f"shape of {what} must be a tuple of non-negative ints, got {shape!r}"
+        ) from None
     for k in out:
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
             raise ShapeError(f"shape of {what} must be a tuple of non-negative ints, got {shape!r}")
