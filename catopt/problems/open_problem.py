@@ -76,6 +76,12 @@ class OpenProblem(Open):
                 return flat(x), flat_grad(x)
 
             backend_name = "manual"
+        elif sp.n == 0:  # nothing to differentiate (autograd would warn)
+
+            def vg(x: np.ndarray) -> tuple[Any, Any]:
+                return flat(x), np.zeros(0)
+
+            backend_name = "none"
         else:
             be = get_backend(backend)
             vg = be.value_and_grad(flat)
