@@ -2,7 +2,8 @@
 
 ``(x, y, z) :- f(w, x), g(u, w, y), h(u, w, z)`` has outer ports x, y, z, boxes f, g, h and
 junctions x, y, z, w, u (in order of first appearance, outer ports first). Names are
-identifiers: letters, digits, ``_`` and ``.``, not starting with a digit or ``.``.
+identifiers: letters, digits, ``_`` and ``.``, not starting with a digit or ``.``; a
+trailing comma is allowed, as in ``(x,) :- f(x)``.
 """
 
 from __future__ import annotations
@@ -71,6 +72,10 @@ class _Parser:
             tok = self._peek()
             if tok is not None and tok[1] == ",":
                 self.pos += 1
+                tok = self._peek()
+                if tok is not None and tok[1] == ")":  # a trailing comma, as in (x,)
+                    self.pos += 1
+                    return out
                 continue
             self._expect(")", f"',' or ')' in the {what}")
             return out

@@ -44,7 +44,8 @@ def substitute(d: UWD, fillers: Mapping[str | int, UWD], *, qualify: bool = True
     shapes match the box's ports. With ``qualify`` (the default), an inner box ``g`` of the
     diagram put into box ``b`` is renamed ``b.g``, and an inner junction ``u`` that is not an
     outer port becomes ``b.u``, so names stay unique and match the labels of nested
-    composites. Boxes keep their order, the inner boxes standing where ``b`` stood.
+    composites; other boxes with repeated names take their qualified names (``f#1``). Boxes
+    keep their order, the inner boxes standing where ``b`` stood.
     """
     by_index: dict[int, UWD] = {}
     for key, e in fillers.items():
@@ -109,7 +110,8 @@ def substitute(d: UWD, fillers: Mapping[str | int, UWD], *, qualify: bool = True
                 boxes.append(f"{qual[i]}.{g}" if qualify else g)
                 box_ports.append([jmap(off + p) for p in ps])
         else:
-            boxes.append(b)
+            # a repeated name keeps its qualified form (f#1), so labels stay stable
+            boxes.append(qual[i] if qualify else b)
             box_ports.append([jmap(p) for p in d.box_port_indices[i]])
     outer = [jmap(o) for o in d.outer_indices]
     return UWD._from_indices(boxes, box_ports, new_names, [shapes[r] for r in reps], outer)
