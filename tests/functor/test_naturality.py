@@ -9,9 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import catopt as co
+from tests.problems.test_compose import _nested
 from tests.reference import reference_labels_and_pullbacks
 from tests.strategies import composites, seeds
-from tests.problems.test_compose import _nested
 
 
 def _flows_reference(inst, y: np.ndarray) -> np.ndarray:
