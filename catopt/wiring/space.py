@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from catopt.errors import ShapeError, SpaceError, StateError
+from catopt.limits import check_limit
 from catopt.wiring.uwd import Shape, normalize_shape
 
 __all__ = ["Space"]
@@ -42,6 +43,7 @@ class Space:
         self.sizes = np.array([int(np.prod(s, dtype=np.int64)) for s in shapes], dtype=np.int64)
         self.offsets = np.concatenate([[0], np.cumsum(self.sizes)]).astype(np.int64)
         self.n = int(self.offsets[-1])
+        check_limit("max_variables", self.n, "the decision space")
         self.integer = integer
         self._index = {name: i for i, name in enumerate(names)}
         self._labels: tuple[str, ...] | None = None
