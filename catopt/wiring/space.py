@@ -6,6 +6,7 @@ is labelled by its name, an element of a shaped one ``name[i]`` (flat index).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -40,7 +41,7 @@ class Space:
             raise SpaceError(f"variable names must be distinct; repeated: {dup}")
         self.names: tuple[str, ...] = tuple(names)
         self.shapes: tuple[Shape, ...] = tuple(shapes)
-        self.sizes = np.array([int(np.prod(s, dtype=np.int64)) for s in shapes], dtype=np.int64)
+        self.sizes = np.array([math.prod(s) for s in shapes], dtype=np.int64)
         self.offsets = np.concatenate([[0], np.cumsum(self.sizes)]).astype(np.int64)
         self.n = int(self.offsets[-1])
         check_limit("max_variables", self.n, "the decision space")
