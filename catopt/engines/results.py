@@ -55,11 +55,12 @@ class Trajectory:
             ) from None
         return self.states[:, i]
 
-    def plot(self, **kwargs: Any) -> Any:
-        """Plot the objective and the variables' traces (needs matplotlib)."""
+    def plot(self, path: Any = None, **kwargs: Any) -> Any:
+        """Plot the objective and the variables' traces (needs matplotlib); with ``path``,
+        also save the figure."""
         from catopt.interfaces.plot import plot_trajectory
 
-        return plot_trajectory(self, **kwargs)
+        return plot_trajectory(self, path, **kwargs)
 
     def __repr__(self) -> str:
         obj = "" if self.objective is None else f", objective={self.objective[-1]:.6g}"
@@ -121,11 +122,12 @@ class SolveResult:
             "message": self.message,
         }
 
-    def plot(self, **kwargs: Any) -> Any:
-        """Plot objective and gradient norm against iteration (needs matplotlib)."""
+    def plot(self, path: Any = None, **kwargs: Any) -> Any:
+        """Plot objective and gradient norm against iteration (needs matplotlib); with
+        ``path``, also save the figure."""
         from catopt.interfaces.plot import plot_result
 
-        return plot_result(self, **kwargs)
+        return plot_result(self, path, **kwargs)
 
     def __repr__(self) -> str:
         return (

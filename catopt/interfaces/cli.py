@@ -1,0 +1,248 @@
+"""The ``catopt`` command line: draw, run, check and inspect composite problems.
+
+Every command takes ``--help``; errors print a message (no traceback) and exit non-zero:
+1 for bad input, 130 for an interrupted run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+
+from catopt import __version__
+from catopt.errors import CatoptError, RunInterrupted
+
+EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
+BUNDLED_SPECS = Path(__file__).resolve().parent / "specs"
+
+
+class _Group(click.Group):
+    """Turns CatoptError into a message and an exit code, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RunInterrupted as e:
+            click.echo(f"interrupted: {e}", err=True)
+            ctx.exit(130)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(130)
+        except CatoptError as e:
+            click.echo(f"error: {e}", err=True)
+            ctx.exit(1)
+
+
+def _spec(path: str, allow_import: bool = False, allow_outside: bool = False) -> Any:
+    from catopt.interfaces.spec import load_spec
+
+    return load_spec(path, allow_import=allow_import, allow_outside=allow_outside)
+
+
+spec_options = [
+    click.option("--allow-import", is_flag=True,
+                 help="Honour 'python' boxes (runs code named by the spec)."),
+    click.option("--allow-outside", is_flag=True,
+                 help="Let data paths leave the spec's folder."),
+]
+
+
+def _with_spec_options(f: Any) -> Any:
+    for opt in reversed(spec_options):
+        f = opt(f)
+    return f
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="catopt")
+def main() -> None:
+    """catopt: compose optimization problems along wiring diagrams, solve them distributed."""
+
+
+@main.command()
+@click.argument("target")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="Output file; the format follows the extension (.svg .png .pdf .dot).")
+@click.option("--port-labels", is_flag=True, help="Label wires with port numbers.")
+@click.option("--plain-two-port", is_flag=True,
+              help="Draw junctions with exactly two ports as plain edges.")
+@click.option("--system", is_flag=True,
+              help="Draw the distributed system (agents and messages) beside the problem.")
+@_with_spec_options
+def draw(target: str, output: str, port_labels: bool, plain_two_port: bool, system: bool,
+         allow_import: bool, allow_outside: bool) -> None:
+    """Draw TARGET, a spec file or relation text, to OUTPUT."""
+    from catopt.interfaces.draw import problem_dot, render, uwd_dot
+    from catopt.wiring.relation import relation
+
+    if Path(target).is_file():
+        spec = _spec(target, allow_import, allow_outside)
+        if system:
+            from catopt.interfaces.draw_problem import distributed_dot
+
+            graph = distributed_dot(spec.composite)
+        else:
+            graph = problem_dot(spec.composite, port_labels=port_labels,
+                                plain_two_port=plain_two_port, title=spec.title)
+    else:
+        if target.endswith(".toml"):
+            raise CatoptError(f"spec file {target!r} not found")
+        d = relation(target)
+        if system:
+            raise CatoptError("--system needs a spec file (a problem), not relation text")
+        graph = uwd_dot(d, port_labels=port_labels, plain_two_port=plain_two_port)
+    render(graph, output)
+    click.echo(f"wrote {output}")
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("--engine", type=click.Choice(["local", "mpi"]), default=None)
+@click.option("--workers", type=click.IntRange(min=1), default=None)
+@click.option("--step", type=float, default=None)
+@click.option("--steps", type=click.IntRange(min=0), default=None)
+@click.option("--tol", type=float, default=None)
+@click.option("--output", type=click.Path(dir_okay=False), default=None,
+              help="Write the result as JSON.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
+              help="Plot objective and gradient norm (PNG, SVG or PDF).")
+@click.option("--checkpoint", type=click.Path(file_okay=False), default=None,
+              help="Save checkpoints in this folder.")
+@click.option("--checkpoint-every", type=click.IntRange(min=1), default=None)
+@click.option("--resume", type=click.Path(file_okay=False), default=None,
+              help="Resume from the checkpoint in this folder.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar, no summary.")
+@_with_spec_options
+def run(spec: str, engine: str | None, workers: int | None, step: float | None,
+        steps: int | None, tol: float | None, output: str | None, plot_path: str | None,
+        checkpoint: str | None, checkpoint_every: int | None, resume: str | None, quiet: bool,
+        allow_import: bool, allow_outside: bool) -> None:
+    """Solve the composite problem of SPEC by distributed gradient descent."""
+    from catopt.engines.solve import solve
+    from catopt.fileio import atomic_write
+
+    s = _spec(spec, allow_import, allow_outside)
+    opts = dict(s.solve)
+    for key, val in (("engine", engine), ("workers", workers), ("step", step),
+                     ("steps", steps), ("tol", tol), ("checkpoint", checkpoint),
+                     ("checkpoint_every", checkpoint_every), ("resume", resume)):
+        if val is not None:
+            opts[key] = val
+    opts.setdefault("steps", 1000)
+    x0 = opts.pop("x0", None)
+    result = solve(s.composite, x0, progress=False if quiet else None, **opts)
+    if output:
+        atomic_write(output, json.dumps(result.to_dict(), indent=2))
+    if plot_path:
+        from catopt.interfaces.plot import plot_result
+
+        plot_result(result, plot_path, title=s.title)
+    if not quiet:
+        click.echo(f"{s.title or spec}: {result.message}")
+        click.echo(f"  objective {result.objective:.10g} after {result.iterations} iterations, "
+                   f"gradient norm {result.grad_norm:.3g}")
+        shown = list(zip(result.labels, result.x, strict=True))[:12]
+        click.echo("  " + ", ".join(f"{lab} = {v:.6g}" for lab, v in shown)
+                   + (" ..." if len(result.labels) > 12 else ""))
+        for path, what in ((output, "result"), (plot_path, "plot")):
+            if path:
+                click.echo(f"  {what}: {path}")
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("--points", type=click.IntRange(min=1), default=5)
+@click.option("--step", type=float, default=0.1)
+@click.option("--seed", type=int, default=0)
+@_with_spec_options
+def check(spec: str, points: int, step: float, seed: int, allow_import: bool,
+          allow_outside: bool) -> None:
+    """Check the functor squares numerically on SPEC's problem.
+
+    gradient_flow(compose(d, ps)) against compose(d, [gradient_flow(p)]), and the same for
+    gradient_descent, at random points; exits 1 if they differ by more than 1e-9."""
+    from catopt.functor.gradient import gradient_descent, gradient_flow
+    from catopt.problems.compose import compose
+
+    s = _spec(spec, allow_import, allow_outside)
+    d, ps, c = s.diagram, s.problems, s.composite
+    flows = compose(d, {k: gradient_flow(p) for k, p in ps.items()})
+    descents = compose(d, {k: gradient_descent(p, step) for k, p in ps.items()})
+    flow_c, descent_c = gradient_flow(c), gradient_descent(c, step)
+    rng = np.random.default_rng(seed)
+    worst_flow = worst_gd = 0.0
+    for _ in range(points):
+        y = rng.standard_normal(c.n)
+        scale = max(1.0, float(np.abs(flow_c.vector_field(y)).max(initial=0.0)))
+        worst_flow = max(worst_flow, float(np.abs(flow_c.vector_field(y)
+                                                  - flows.vector_field(y)).max(initial=0.0))
+                         / scale)
+        worst_gd = max(worst_gd, float(np.abs(descent_c.update(y) - descents.update(y))
+                                       .max(initial=0.0)) / scale)
+    click.echo(f"gradient_flow square:    largest relative deviation {worst_flow:.3e}")
+    click.echo(f"gradient_descent square: largest relative deviation {worst_gd:.3e}")
+    if max(worst_flow, worst_gd) > 1e-9:
+        raise CatoptError("the functor squares do not commute on this problem")
+    click.echo(f"ok: the squares commute at {points} random points")
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@_with_spec_options
+def info(spec: str, allow_import: bool, allow_outside: bool) -> None:
+    """Boxes, junctions and sizes of SPEC, and who shares which variable."""
+    s = _spec(spec, allow_import, allow_outside)
+    d, c = s.diagram, s.composite
+    click.echo(f"{s.title or spec}")
+    click.echo(f"relation: {d.to_relation()}")
+    click.echo(f"{d.n_boxes} boxes, {len(d.junctions)} junctions, {c.n} variables "
+               f"({len(c.ports)} exposed)")
+    click.echo("boxes:")
+    for b, (q, comp) in enumerate(c.components.items()):
+        exposed = set(comp.port_variables)
+        private = comp.n - sum(int(comp.space.sizes[v]) for v in exposed)
+        click.echo(f"  {q:<12} n={comp.n:<6} ports={', '.join(d.ports(b)) or '-'}"
+                   f"   private={private}")
+    click.echo("junctions:")
+    for j in d.junctions:
+        owners = [d.qualified_boxes()[b] for b in d.boxes_of(j)]
+        shape = d.shape(j)
+        outer = " (outer)" if j in d.outer else ""
+        click.echo(f"  {j:<10} shape={shape!s:<8} shared by {', '.join(owners) or 'nobody'}"
+                   f"{outer}")
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("name", required=False)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def examples(name: str | None, args: tuple[str, ...]) -> None:
+    """List the bundled examples, or run example NAME with ARGS (e.g. --quick)."""
+    if not EXAMPLES_DIR.is_dir():
+        raise CatoptError(f"the examples folder was not found at {EXAMPLES_DIR}; it ships "
+                          "with the source checkout, not with an installed wheel")
+    scripts = sorted(p for p in EXAMPLES_DIR.glob("*.py") if not p.name.startswith("_"))
+    if name is None:
+        click.echo(f"examples in {EXAMPLES_DIR}:")
+        for p in scripts:
+            doc = p.read_text(encoding="utf-8").split('"""')[1].strip().splitlines()[0] \
+                if '"""' in p.read_text(encoding="utf-8") else ""
+            click.echo(f"  {p.stem:<20} {doc}")
+        click.echo("run one with: catopt examples NAME [--quick]")
+        specs = ", ".join(str(p) for p in sorted(BUNDLED_SPECS.glob("*.toml")))
+        click.echo(f"bundled specs: {specs}")
+        return
+    match = [p for p in scripts if p.stem == name]
+    if not match:
+        raise CatoptError(f"no example {name!r}; examples are {[p.stem for p in scripts]}")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(EXAMPLES_DIR.parent), os.environ.get("PYTHONPATH", "")]))
+    code = subprocess.call([sys.executable, str(match[0]), *args], env=env)
+    if code:
+        raise CatoptError(f"example {name!r} exited with status {code}")

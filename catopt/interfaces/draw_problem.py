@@ -1,0 +1,56 @@
+"""The distributed system a composite problem compiles to, drawn beside its diagram.
+
+As in Figure 1 of the paper: on the left the problem's wiring diagram; on the right the
+agents (one per leaf box) and the shared variables, with the messages one step sends: each
+shared variable's value goes to every agent using it (``phi^*``), and each agent sends its
+gradient contribution back (``phi_*``), where the contributions are summed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from catopt.interfaces.draw import problem_dot
+
+__all__ = ["distributed_dot"]
+
+
+def distributed_dot(problem: Any) -> Any:
+    """A graphviz ``Digraph``: the problem's diagram and its distributed system."""
+    import graphviz
+
+    g = graphviz.Digraph(name="distributed")
+    g.attr(fontname="Helvetica", compound="true", rankdir="LR")
+    left = problem_dot(problem)
+    with g.subgraph(name="cluster_problem") as s:
+        s.attr(label="composite problem", style="dashed")
+        s.attr("edge", dir="none")  # the UWD is undirected
+        for line in left.body:
+            if line.lstrip().startswith(("graph ", "node ", "edge ")) or "overlap=" in line:
+                continue  # neato's layout settings break edge routing in a dot cluster
+            s.body.append(line.replace(" -- ", " -> "))
+    space, index = problem.space, problem.gather_index
+    offs = problem.block_offsets
+    owner = np.searchsorted(space.offsets, np.arange(space.n), side="right") - 1
+    with g.subgraph(name="cluster_system") as s:
+        s.attr(label="distributed gradient descent (one step)", style="dashed")
+        for k, name in enumerate(problem.block_names):
+            s.node(f"agent{k}", label=f"agent {name}\ngrad f_{name}", shape="box",
+                   style="rounded")
+        shared: dict[int, list[int]] = {}
+        for k in range(len(problem.blocks)):
+            for v in set(owner[index[offs[k]:offs[k + 1]]].tolist()):
+                shared.setdefault(v, []).append(k)
+        for v, agents in shared.items():
+            if len(agents) < 2 and v >= len(problem.diagram.junctions):
+                continue  # private to one agent: no message
+            s.node(f"var{v}", label=space.names[v], shape="circle", width="0.3",
+                   style="filled", fillcolor="black", fontcolor="white", fontsize="9")
+            for k in agents:
+                s.edge(f"var{v}", f"agent{k}", label="value", color="gray40", fontsize="8",
+                       dir="forward")
+                s.edge(f"agent{k}", f"var{v}", label="+ grad", color="blue", fontsize="8",
+                       dir="forward")
+    return g

@@ -1,0 +1,317 @@
+"""Problem spec files (TOML): a composite problem and how to solve it, without Python.
+
+.. code-block:: toml
+
+    relation = "(x, y, z) :- f(w, x), g(u, w, y), h(u, w, z)"
+
+    [boxes.f]
+    objective = "quadratic"      # x'Px + a'x
+    size = 5
+    ports = [1, 3]
+    P = [[2.1, -0.3, ...], ...]
+    a = [-0.26, 0.22, 0.09, 0.19, -0.96]
+
+    [boxes.g]
+    objective = "least_squares"  # 1/2 ||Ax - b||^2
+    A = "data/A.npy"             # or inline, or a .csv; paths are relative to the spec
+    b = [1.0, 2.0]
+    ports = [0, 1, 2]
+
+    [solve]
+    step = 0.1
+    steps = 1000
+    tol = 1e-8
+    x0 = 0.0                     # a number, a list, or a table by label
+    engine = "local"
+
+Optional ``[shapes]`` gives junction shapes. ``objective = "python"`` with
+``function = "module:attr"`` calls a function returning an :class:`~catopt.OpenProblem`; it
+runs code, so it is honoured only with ``allow_import=True`` (``--allow-import``). Data files
+must lie inside the spec's folder unless ``allow_outside=True``; ``.npy`` files load with
+``allow_pickle=False``. Every error names the file, the table and the key.
+"""
+
+from __future__ import annotations
+
+import importlib
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from catopt.errors import CatoptError, SpecError
+from catopt.interfaces.families import FAMILIES
+from catopt.limits import check_limit
+from catopt.problems.compose import compose
+from catopt.problems.open_problem import OpenProblem
+from catopt.wiring.relation import relation
+from catopt.wiring.uwd import UWD
+
+__all__ = ["Spec", "load_spec", "loads_spec", "SOLVE_KEYS"]
+
+SOLVE_KEYS = {"step", "steps", "tol", "x0", "engine", "workers", "checkpoint",
+              "checkpoint_every"}
+TOP_KEYS = {"relation", "shapes", "boxes", "solve", "title"}
+
+
+@dataclass
+class Spec:
+    """A loaded spec: the diagram, the boxes' problems, the composite and solve options."""
+
+    path: str
+    diagram: UWD
+    problems: dict[str, OpenProblem]
+    composite: OpenProblem
+    solve: dict[str, Any] = field(default_factory=dict)
+    title: str | None = None
+
+
+class _Ctx:
+    def __init__(self, name: str, base: Path, allow_import: bool, allow_outside: bool) -> None:
+        self.name = name
+        self.base = base
+        self.allow_import = allow_import
+        self.allow_outside = allow_outside
+
+    def err(self, table: str, key: str | None, message: str) -> SpecError:
+        where = f"[{table}]" if table else "top level"
+        if key is not None:
+            where += f" key {key!r}"
+        return SpecError(f"{self.name}: {where}: {message}")
+
+
+def _int(ctx: _Ctx, table: str, key: str, v: Any, minimum: int = 0) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or v < minimum:
+        raise ctx.err(table, key, f"expected an integer >= {minimum}, got {v!r}")
+    return v
+
+
+def _number(ctx: _Ctx, table: str, key: str, v: Any, positive: bool = False) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise ctx.err(table, key, f"expected a number, got {v!r}")
+    if not np.isfinite(v) or (positive and v <= 0):
+        raise ctx.err(table, key, f"expected a {'positive ' if positive else ''}finite number, "
+                                  f"got {v!r}")
+    return float(v)
+
+
+def _load_file(ctx: _Ctx, table: str, key: str, rel: str) -> np.ndarray:
+    path = (ctx.base / rel).resolve()
+    if not ctx.allow_outside and not path.is_relative_to(ctx.base.resolve()):
+        raise ctx.err(table, key, f"data path {rel!r} leaves the spec's folder "
+                                  "(use --allow-outside to permit it)")
+    if not path.is_file():
+        raise ctx.err(table, key, f"data file {rel!r} not found (looked for {path})")
+    check_limit("max_text", path.stat().st_size, f"data file {rel!r}")
+    try:
+        if path.suffix == ".npy":
+            return np.load(path, allow_pickle=False)
+        if path.suffix == ".csv":
+            return np.loadtxt(path, delimiter=",", ndmin=1)
+    except (ValueError, OSError) as e:
+        raise ctx.err(table, key, f"cannot read {rel!r}: {e}") from None
+    raise ctx.err(table, key, f"data file {rel!r} must be .npy or .csv")
+
+
+def _array(ctx: _Ctx, table: str, key: str, v: Any, kind: str) -> np.ndarray:
+    if isinstance(v, str):
+        arr = _load_file(ctx, table, key, v)
+    else:
+        try:
+            arr = np.asarray(v, dtype=float)
+        except (TypeError, ValueError):
+            raise ctx.err(table, key, f"expected a {kind} of numbers, got {v!r}") from None
+    ndim = 2 if kind == "matrix" else 1
+    if kind == "vector" and arr.ndim == 2 and 1 in arr.shape:
+        arr = arr.ravel()
+    if arr.ndim != ndim:
+        raise ctx.err(table, key, f"expected a {kind}, got an array of shape {arr.shape}")
+    if arr.dtype.kind not in "fiu" or not np.isfinite(arr).all():
+        raise ctx.err(table, key, f"expected a {kind} of finite numbers")
+    return arr.astype(float)
+
+
+def _family_box(ctx: _Ctx, name: str, table: dict[str, Any], family: str) -> OpenProblem:
+    tname = f"boxes.{name}"
+    builder, keys = FAMILIES[family]
+    allowed = set(keys) | {"objective", "ports", "size"}
+    for k in table:
+        if k not in allowed:
+            raise ctx.err(tname, k, f"unknown key for objective {family!r}; expected one of "
+                                    f"{sorted(allowed)}")
+    args: dict[str, Any] = {}
+    for k, kind in keys.items():
+        optional = kind.endswith("?")
+        kind = kind.rstrip("?")
+        if k not in table:
+            if optional:
+                args[k] = 0.0
+                continue
+            raise ctx.err(tname, k, f"missing: objective {family!r} needs it")
+        if kind == "number":
+            args[k] = _number(ctx, tname, k, table[k])
+        else:
+            args[k] = _array(ctx, tname, k, table[k], kind)
+    if family == "quadratic":
+        n = len(args["a"])
+        if "size" in table:
+            size = _int(ctx, tname, "size", table["size"], 1)
+            if size != n:
+                raise ctx.err(tname, "size", f"is {size} but 'a' has {n} entries")
+        if args["P"].shape != (n, n):
+            raise ctx.err(tname, "P", f"expected a {n}x{n} matrix, got shape {args['P'].shape}")
+        n_vars = n
+    elif family == "least_squares":
+        if args["A"].shape[0] != len(args["b"]):
+            raise ctx.err(tname, "b", f"has {len(args['b'])} entries but 'A' has "
+                                      f"{args['A'].shape[0]} rows")
+        n_vars = args["A"].shape[1]
+    else:
+        if args["X"].shape[0] != len(args["y"]):
+            raise ctx.err(tname, "y", f"has {len(args['y'])} labels but 'X' has "
+                                      f"{args['X'].shape[0]} rows")
+        n_vars = args["X"].shape[1]
+    if "size" in table and family != "quadratic":
+        size = _int(ctx, tname, "size", table["size"], 1)
+        if size != n_vars:
+            raise ctx.err(tname, "size", f"is {size} but the data give {n_vars} variables")
+    ports = table.get("ports", [])
+    if not isinstance(ports, list):
+        raise ctx.err(tname, "ports", f"expected a list of coordinate indices, got {ports!r}")
+    for k, p in enumerate(ports):
+        if isinstance(p, bool) or not isinstance(p, int) or not 0 <= p < n_vars:
+            raise ctx.err(tname, "ports", f"entry {k} is {p!r}; expected an index from 0 to "
+                                          f"{n_vars - 1}")
+    return builder(**args, ports=ports, name=name)
+
+
+def _python_box(ctx: _Ctx, name: str, table: dict[str, Any]) -> OpenProblem:
+    tname = f"boxes.{name}"
+    if not ctx.allow_import:
+        raise ctx.err(tname, "objective", "'python' runs code from a module; it is honoured "
+                                          "only with --allow-import (allow_import=True)")
+    target = table.get("function")
+    if not isinstance(target, str) or ":" not in target:
+        raise ctx.err(tname, "function", f"expected 'module:attr', got {target!r}")
+    module, _, attr = target.partition(":")
+    try:
+        fn = getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as e:
+        raise ctx.err(tname, "function", f"cannot import {target!r}: {e}") from None
+    kwargs = {k: v for k, v in table.items() if k not in ("objective", "function")}
+    try:
+        p = fn(**kwargs)
+    except CatoptError:
+        raise
+    except Exception as e:
+        raise ctx.err(tname, "function", f"{target} raised {type(e).__name__}: {e}") from None
+    if not isinstance(p, OpenProblem):
+        raise ctx.err(tname, "function", f"{target} returned {type(p).__name__}, expected an "
+                                         "OpenProblem")
+    return p
+
+
+def _solve_table(ctx: _Ctx, table: Any) -> dict[str, Any]:
+    if not isinstance(table, dict):
+        raise ctx.err("solve", None, "expected a table")
+    out: dict[str, Any] = {}
+    for k, v in table.items():
+        if k not in SOLVE_KEYS:
+            raise ctx.err("solve", k, f"unknown key; expected one of {sorted(SOLVE_KEYS)}")
+        if k == "step":
+            out[k] = _number(ctx, "solve", k, v, positive=True)
+        elif k in ("steps", "checkpoint_every"):
+            out[k] = _int(ctx, "solve", k, v, 0 if k == "steps" else 1)
+        elif k == "workers":
+            out[k] = _int(ctx, "solve", k, v, 1)
+        elif k == "tol":
+            out[k] = _number(ctx, "solve", k, v)
+        elif k == "engine":
+            if v not in ("local", "mpi"):
+                raise ctx.err("solve", k, f"expected 'local' or 'mpi', got {v!r}")
+            out[k] = v
+        elif k == "x0":
+            if isinstance(v, dict):
+                out[k] = {lab: _number(ctx, "solve.x0", lab, x) for lab, x in v.items()}
+            elif isinstance(v, list):
+                out[k] = [_number(ctx, "solve", "x0", x) for x in v]
+            else:
+                out[k] = _number(ctx, "solve", k, v)
+        else:
+            out[k] = v
+    return out
+
+
+def loads_spec(text: str, *, name: str = "<spec>", base: str | Path = ".",
+               allow_import: bool = False, allow_outside: bool = False) -> Spec:
+    """Load a spec from TOML text; ``base`` is the folder data paths are relative to."""
+    ctx = _Ctx(name, Path(base), allow_import, allow_outside)
+    check_limit("max_text", len(text), f"spec {name}")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise SpecError(f"{name}: not valid TOML: {e}") from None
+    for k in data:
+        if k not in TOP_KEYS:
+            raise ctx.err("", k, f"unknown key; expected one of {sorted(TOP_KEYS)}")
+    if "relation" not in data:
+        raise ctx.err("", "relation", "missing: the wiring diagram, e.g. "
+                                      "'(x,) :- f(x, y), g(y)'")
+    if not isinstance(data["relation"], str):
+        raise ctx.err("", "relation", "expected a string")
+    shapes = data.get("shapes", {})
+    if not isinstance(shapes, dict):
+        raise ctx.err("shapes", None, "expected a table of junction shapes")
+    try:
+        d = relation(data["relation"], shapes=shapes)
+    except CatoptError as e:
+        raise ctx.err("", "relation" if "shapes" not in str(e) else "shapes", str(e)) from None
+    boxes = data.get("boxes", {})
+    if not isinstance(boxes, dict):
+        raise ctx.err("boxes", None, "expected one table per box, [boxes.NAME]")
+    problems: dict[str, OpenProblem] = {}
+    for bname, table in boxes.items():
+        if bname not in d.boxes:
+            raise ctx.err(f"boxes.{bname}", None, f"no box {bname!r} in the relation; boxes "
+                                                  f"are {list(dict.fromkeys(d.boxes))}")
+        if not isinstance(table, dict):
+            raise ctx.err(f"boxes.{bname}", None, "expected a table")
+        family = table.get("objective")
+        if family == "python":
+            problems[bname] = _python_box(ctx, bname, table)
+        elif family in FAMILIES:
+            try:
+                problems[bname] = _family_box(ctx, bname, table, family)
+            except SpecError:
+                raise
+            except CatoptError as e:
+                raise ctx.err(f"boxes.{bname}", None, str(e)) from None
+        else:
+            raise ctx.err(f"boxes.{bname}", "objective",
+                          f"expected one of {sorted(FAMILIES) + ['python']}, got {family!r}")
+    missing = [b for b in dict.fromkeys(d.boxes) if b not in problems]
+    if missing:
+        raise ctx.err("boxes", None, f"no table for boxes {missing}")
+    try:
+        composite = compose(d, problems)
+    except CatoptError as e:
+        raise SpecError(f"{name}: {e}") from None
+    solve = _solve_table(ctx, data.get("solve", {}))
+    title = data.get("title")
+    return Spec(name, d, problems, composite, solve, title if isinstance(title, str) else None)
+
+
+def load_spec(path: str | Path, *, allow_import: bool = False,
+              allow_outside: bool = False) -> Spec:
+    """Load a spec file (TOML)."""
+    p = Path(path)
+    if not p.is_file():
+        raise SpecError(f"{path}: spec file not found")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise SpecError(f"{path}: cannot read the spec: {e}") from None
+    return loads_spec(text, name=str(path), base=p.parent, allow_import=allow_import,
+                      allow_outside=allow_outside)

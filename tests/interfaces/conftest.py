@@ -1,0 +1,27 @@
+"""Fixtures for the interfaces: the bundled spec and a small spec writer."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+SPEC = Path(__file__).resolve().parents[2] / "catopt" / "interfaces" / "specs" / "quadratics.toml"
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz 'dot' not installed")
+
+
+@pytest.fixture
+def spec_path() -> Path:
+    return SPEC
+
+
+@pytest.fixture
+def write_spec(tmp_path: Path):
+    def write(text: str, name: str = "spec.toml") -> Path:
+        p = tmp_path / name
+        p.write_text(text, encoding="utf-8")
+        return p
+
+    return write

@@ -1,0 +1,123 @@
+"""The command line: every command, its outputs, and clean errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import catopt as co
+from catopt.interfaces.cli import main
+from tests.interfaces.conftest import needs_dot
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def test_version_and_help(runner: CliRunner) -> None:
+    assert co.__version__ in runner.invoke(main, ["--version"]).output
+    for cmd in ([], ["draw"], ["run"], ["check"], ["info"], ["examples"]):
+        res = runner.invoke(main, [*cmd, "--help"])
+        assert res.exit_code == 0 and "Usage" in res.output
+
+
+def test_run_output_is_the_closed_form_minimizer(runner, spec_path, tmp_path,
+                                                 three_quadratics) -> None:
+    from examples.three_quadratics import linear_solution
+
+    out, plot = tmp_path / "r.json", tmp_path / "loss.png"
+    res = runner.invoke(main, ["run", str(spec_path), "--output", str(out), "--plot", str(plot)])
+    assert res.exit_code == 0, res.output
+    data = json.loads(out.read_text())
+    assert set(data) >= {"x", "objective", "history", "iterations", "converged"}
+    assert data["converged"] is True
+    exact = linear_solution(three_quadratics)
+    comp = three_quadratics["composite"]
+    np.testing.assert_allclose([data["x"][lab] for lab in comp.labels], exact, atol=1e-8)
+    assert len(data["history"]) == data["iterations"] + 1
+    assert plot.read_bytes().startswith(b"\x89PNG")
+    assert "converged" in res.output
+
+
+def test_run_options_override_the_spec(runner, spec_path, tmp_path) -> None:
+    out = tmp_path / "r.json"
+    res = runner.invoke(main, ["run", str(spec_path), "--steps", "3", "--tol", "0",
+                               "--step", "0.05", "-q", "--output", str(out)])
+    assert res.exit_code == 0 and res.output == ""
+    assert json.loads(out.read_text())["iterations"] == 3
+
+
+def test_run_forwards_engine_and_checkpoint_options(runner, spec_path, monkeypatch) -> None:
+    seen = {}
+
+    def fake_solve(problem, x0=None, **kw):
+        seen.update(kw)
+        raise co.RunInterrupted("stopped at 7; resume with --resume d", iteration=7)
+
+    monkeypatch.setattr(sys.modules["catopt.engines.solve"], "solve", fake_solve)
+    res = runner.invoke(main, ["run", str(spec_path), "--engine", "mpi", "--workers", "3",
+                               "--checkpoint", "d", "--checkpoint-every", "5", "--resume", "d"])
+    assert res.exit_code == 130 and "resume with" in res.output
+    assert seen["engine"] == "mpi" and seen["workers"] == 3
+    assert seen["checkpoint"] == "d" and seen["checkpoint_every"] == 5 and seen["resume"] == "d"
+
+
+def test_check_and_info(runner, spec_path) -> None:
+    res = runner.invoke(main, ["check", str(spec_path)])
+    assert res.exit_code == 0 and "ok: the squares commute" in res.output
+    res = runner.invoke(main, ["info", str(spec_path)])
+    assert res.exit_code == 0
+    assert "w          shape=()       shared by f, g, h" in res.output
+    assert "f            n=5      ports=w, x   private=3" in res.output
+
+
+def test_draw_relation_dot_source(runner, tmp_path) -> None:
+    out = tmp_path / "d.dot"
+    res = runner.invoke(main, ["draw", "(a, b) :- f(a, c), g(c, b)", "-o", str(out)])
+    assert res.exit_code == 0 and "graph uwd" in out.read_text()
+
+
+@needs_dot
+def test_draw_svg_contains_every_name(runner, spec_path, tmp_path) -> None:
+    out = tmp_path / "q.svg"
+    res = runner.invoke(main, ["draw", str(spec_path), "-o", str(out)])
+    assert res.exit_code == 0
+    text = out.read_text()
+    for name in ["f", "g", "h", "x", "y", "z", "w", "u"]:
+        assert f">{name}" in text
+
+
+def test_bad_spec_value_no_traceback(runner, write_spec) -> None:
+    bad = write_spec('relation = "(x,) :- f(x)"\n[boxes.f]\nobjective = "quadratic"\n'
+                     'size = "three"\nP = [[1.0]]\na = [0.0]\n')
+    res = runner.invoke(main, ["run", str(bad)])
+    assert res.exit_code == 1
+    assert "key 'size'" in res.output and "Traceback" not in res.output
+    proc = subprocess.run([sys.executable, "-m", "catopt", "run", str(bad)],
+                          capture_output=True, text=True, cwd=ROOT,
+                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 1
+    assert "key 'size'" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_errors_exit_nonzero(runner, tmp_path) -> None:
+    for args in (["run", str(tmp_path / "none.toml")], ["draw", "(x :- f", "-o", "a.svg"],
+                 ["draw", "nope.toml", "-o", "a.svg"], ["examples", "nope"]):
+        res = runner.invoke(main, args)
+        assert res.exit_code == 1 and res.output.startswith("error:"), (args, res.output)
+
+
+def test_examples_list_and_run(runner) -> None:
+    res = runner.invoke(main, ["examples"])
+    assert res.exit_code == 0 and "three_quadratics" in res.output
+    res = runner.invoke(main, ["examples", "three_quadratics", "--quick"])
+    assert res.exit_code == 0

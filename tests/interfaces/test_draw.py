@@ -1,0 +1,97 @@
+"""Drawings: DOT source always; real SVG/PNG/PDF when graphviz's dot is installed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import catopt as co
+from catopt.category import copy, tensor_all
+from catopt.interfaces.draw import draw, problem_dot, render, uwd_dot
+from catopt.interfaces.draw_problem import distributed_dot
+from tests.category.conftest import morphism
+from tests.interfaces.conftest import needs_dot
+
+D = co.relation("(x, y, z) :- f(w, x), g(u, w, y), h(u, w, z)", shapes={"w": (2,)})
+
+
+def test_uwd_dot_has_every_box_and_junction() -> None:
+    src = uwd_dot(D).source
+    for b in D.boxes:
+        assert f'label={b} shape=ellipse' in src
+    for j in ("x", "y", "z", "u"):
+        assert f"xlabel={j}" in src
+    assert 'xlabel="w : 2"' in src
+    assert src.count("outer") >= 6  # three invisible outer nodes and their wires
+    assert "neato" in uwd_dot(D).engine
+
+
+def test_port_labels_and_plain_two_port() -> None:
+    d = co.relation("(a, b) :- f(a, c), g(c, b)")
+    src = uwd_dot(d, port_labels=True, plain_two_port=True).source
+    assert "box0 -- box1" in src and "label=c" in src  # c joins two ports: a plain edge
+    assert "taillabel=1" in src
+
+
+def test_problem_and_system_drawings(three_quadratics) -> None:
+    comp = three_quadratics["composite"]
+    src = problem_dot(comp).source
+    assert "n=5; private 0, 2, 4" in src
+    sys_src = distributed_dot(comp).source
+    assert sys_src.count("+ grad") == 8  # f: w, x; g: u, w, y; h: u, w, z
+    with pytest.raises(co.CatoptError, match="is a leaf"):
+        problem_dot(three_quadratics["problems"]["f"])
+
+
+def test_string_diagram_source() -> None:
+    r = np.random.default_rng(0)
+    m = copy((2,), 3) >> tensor_all([morphism(r, [(2,)], [()], f"F{i}") for i in range(3)])
+    src = draw(m).source
+    assert "rankdir=LR" in src and src.count("shape=box") == 3
+    assert src.count("in0 ->") == 1 and "out2" in src
+
+
+def test_bad_format_and_object(tmp_path: Path) -> None:
+    with pytest.raises(co.CatoptError, match="drawing format"):
+        render(uwd_dot(D), tmp_path / "d.bmp")
+    with pytest.raises(co.CatoptError, match="cannot draw a int"):
+        draw(3)
+
+
+def test_dot_output_needs_no_graphviz(tmp_path: Path) -> None:
+    out = render(uwd_dot(D), tmp_path / "d.dot")
+    assert out.read_text().startswith("graph uwd")
+
+
+@needs_dot
+@pytest.mark.parametrize("ext, magic", [("svg", b"<?xml"), ("png", b"\x89PNG"),
+                                        ("pdf", b"%PDF")])
+def test_real_images(tmp_path: Path, ext: str, magic: bytes) -> None:
+    path = tmp_path / f"d.{ext}"
+    draw(D, path)
+    data = path.read_bytes()
+    assert data.startswith(magic) and len(data) > 500
+    if ext == "svg":
+        text = data.decode()
+        for name in list(D.boxes) + list(D.junctions):
+            assert f">{name}" in text
+
+
+@needs_dot
+def test_jupyter_display() -> None:
+    bundle = D._repr_mimebundle_()
+    assert bundle["image/svg+xml"].lstrip().startswith("<?xml")
+    comp = co.compose(co.relation("(x,) :- f(x)"), [co.OpenProblem(lambda x: x[0] ** 2, 1, [0])])
+    assert "svg" in comp._repr_mimebundle_()["image/svg+xml"]
+
+
+def test_fallback_without_dot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import catopt.interfaces.draw as draw_module
+
+    monkeypatch.setattr(draw_module, "have_dot", lambda: False)
+    monkeypatch.setattr(draw_module, "_warned", False)
+    with pytest.warns(UserWarning, match="'dot' program was not found"):
+        draw(D, tmp_path / "a.png")
+    assert (tmp_path / "a.png").read_bytes().startswith(b"\x89PNG")
