@@ -17,6 +17,10 @@ test: setup
 lint: setup
 	$(PY) -m ruff check .
 
+docs: setup
+	$(PY) scripts/docs_images.py
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
+
 bench: setup
 	$(PY) benchmarks/run.py --quick
 

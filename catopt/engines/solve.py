@@ -79,8 +79,15 @@ def solve(
     callback : ``callback(t, x, f, grad_norm)`` each step; returning True stops the run.
     progress : show a progress bar (None: only on an interactive terminal).
 
-    Returns a :class:`~catopt.engines.results.SolveResult`. A run whose state or objective
-    becomes NaN or infinite raises :class:`~catopt.DivergenceError` with the last finite state.
+    Returns
+    -------
+    SolveResult
+        The final iterate, objective history, iterations, converged flag and message.
+
+    Raises
+    ------
+    DivergenceError
+        When the state or objective becomes NaN or infinite; it carries the last finite state.
     """
     if not isinstance(problem, OpenProblem):
         raise CatoptError(f"solve takes an OpenProblem, got {type(problem).__name__}")

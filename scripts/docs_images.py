@@ -1,0 +1,43 @@
+"""Generate the drawings the docs show (written under docs/img/, which git ignores)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import catopt as co  # noqa: E402
+from catopt.category import Morphism, copy, tensor_all  # noqa: E402
+from catopt.interfaces.draw import draw, render  # noqa: E402
+from catopt.interfaces.draw_problem import distributed_dot  # noqa: E402
+from examples.three_quadratics import build  # noqa: E402
+
+
+def main(out: Path = ROOT / "docs" / "img") -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    parts = build()
+    draw(parts["diagram"], out / "three_quadratics.svg")
+    draw(parts["composite"], out / "three_quadratics_problem.svg", port_labels=True)
+    render(distributed_dot(parts["composite"]), out / "three_quadratics_system.svg")
+    # the paper's multitask construction: its string diagram and its UWD
+    rng = np.random.default_rng(0)
+    tasks = []
+    for i in range(3):
+        A = rng.standard_normal((4, 6))
+        p = co.OpenProblem(lambda W0, Wi, A=A: float(np.sum((A @ W0.ravel() - Wi.sum()) ** 2)),
+                           {"W0": (3, 2), "Wi": (2,)}, ports=["W0", "Wi"], name=f"task{i + 1}",
+                           grad=lambda W0, Wi: (np.zeros((3, 2)), np.zeros(2)))
+        tasks.append(Morphism(p, 1, name=f"F{i + 1}"))
+    mt = copy((3, 2), 3) >> tensor_all(tasks)
+    draw(mt, out / "multitask_string.svg")
+    d, _ = mt.to_uwd()
+    draw(d, out / "multitask_uwd.svg")
+    print(f"wrote drawings to {out}")
+
+
+if __name__ == "__main__":
+    main()
