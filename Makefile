@@ -8,7 +8,7 @@ setup:
 	@bash scripts/setup.sh
 
 demo: setup
-	$(PY) examples/three_quadratics.py
+	@bash scripts/demo.sh
 
 test: setup
 	$(PY) -m pytest -q
