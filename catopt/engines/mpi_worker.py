@@ -45,9 +45,19 @@ REDUCTIONS = ("auto", "allreduce", "neighbor")
 
 
 class _Exchange:
-    """Sums the shared coordinates' values across the ranks that read them."""
+    """Sums the shared coordinates' values across the ranks that read them.
 
-    def __init__(self, comm: Any, plan: ExecutionPlan, rank: int, kind: str) -> None:
+    ``reduce(part)`` sums one value per rank and shared coordinate (``"allreduce"``: one
+    ``Allreduce`` over the vector of all shared coordinates; ``"neighbor"``: each rank sends
+    its values to the ranks sharing them, and sums in rank order). ``reduce_grad(gs, part)``
+    sums gradients: under ``"neighbor"`` it exchanges the raw per-block contributions and adds
+    them in block-coordinate order, exactly as the local engine's scatter-add does, so the
+    result is bitwise the local engine's; under ``"allreduce"`` it reduces per-rank partial
+    sums (``part``), a regrouping that differs from the local sums by rounding.
+    """
+
+    def __init__(self, comm: Any, plan: ExecutionPlan, rank: int, kind: str,
+                 index: np.ndarray, offsets: np.ndarray) -> None:
         from mpi4py import MPI
 
         self.MPI = MPI
@@ -65,18 +75,49 @@ class _Exchange:
         self.nbrs = nbrs
         self.idx = [np.searchsorted(sh_coords, plan.neighbors[rank][q]) for q in nbrs]
         counts = np.array([i.size for i in self.idx], dtype=np.int64)
-        displs = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-        self.counts, self.displs = counts.tolist(), displs.tolist()
+        self.counts = counts.tolist()
+        self.displs = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64).tolist()
         self.send = np.zeros(int(counts.sum()))
         self.recv = np.zeros(int(counts.sum()))
-        # summation order: ranks in increasing order, mine among them
-        self.order = sorted(nbrs + [rank])
+        self.order = sorted(nbrs + [rank])  # summation order of ``reduce``: ranks ascending
         self.rank = rank
         self.topo = None
+        self.grad_bytes = 8 * self.buf.size if self.sh.size else 0
         if kind == "neighbor":
             self.topo = comm.Create_dist_graph_adjacent(nbrs, nbrs, reorder=False)
-        self.bytes = 8 * (self.buf.size if kind == "allreduce" else self.send.size)
-        self.messages = 1 if kind == "allreduce" else len(nbrs)
+            self._exact_maps(plan, rank, index, offsets, sh_coords)
+            self.grad_bytes = 8 * self.g_send_k.size
+
+    def _exact_maps(self, plan: ExecutionPlan, rank: int, index: np.ndarray,
+                    offsets: np.ndarray, sh_coords: np.ndarray) -> None:
+        """Which block contributions go to which neighbour, and the order to add them in."""
+        def positions(q: int) -> np.ndarray:  # global block coordinates of worker q, ascending
+            bl = plan.agents[q].blocks
+            return (np.concatenate([np.arange(offsets[b], offsets[b + 1]) for b in bl])
+                    if bl.size else np.zeros(0, np.int64)).astype(np.int64)
+
+        mine = positions(rank)
+        send_k, recv_s, s_counts = [], [], []
+        for q in self.nbrs:
+            common = plan.neighbors[rank][q]
+            send_k.append(np.flatnonzero(np.isin(index[mine], common)))
+            theirs = positions(q)
+            recv_s.append(theirs[np.isin(index[theirs], common)])
+            s_counts.append(send_k[-1].size)
+        own_k = np.flatnonzero(np.isin(index[mine], sh_coords))
+        self.g_send_k = np.concatenate(send_k).astype(np.int64) if send_k else np.zeros(0, int)
+        r_counts = [r.size for r in recv_s]
+        self.g_counts = s_counts
+        self.g_displs = np.concatenate([[0], np.cumsum(s_counts)[:-1]]).astype(np.int64).tolist()
+        self.g_rcounts = r_counts
+        self.g_rdispls = np.concatenate([[0], np.cumsum(r_counts)[:-1]]).astype(np.int64).tolist()
+        self.g_own_k = own_k
+        all_s = np.concatenate([mine[own_k]] + recv_s).astype(np.int64)
+        perm = np.argsort(all_s, kind="stable")
+        self.g_perm = perm
+        self.g_target = np.searchsorted(sh_coords, index[all_s])[perm]
+        self.g_recv = np.zeros(all_s.size - own_k.size)
+        self.g_vals = np.zeros(all_s.size)
 
     def reduce(self, part: np.ndarray) -> np.ndarray:
         """``part`` holds this rank's values of its shared coordinates (in ``sh`` order);
@@ -103,12 +144,30 @@ class _Exchange:
                 acc[ix] += self.recv[i : i + ix.size]
         return acc
 
+    def reduce_grad(self, gs: np.ndarray, part: np.ndarray) -> np.ndarray:
+        """The shared coordinates' gradients from this rank's block contributions ``gs`` and
+        its partial sums ``part`` (see the class docstring)."""
+        if self.kind == "allreduce":
+            return self.reduce(part)
+        MPI = self.MPI
+        send = gs[self.g_send_k]
+        self.topo.Neighbor_alltoallv(
+            [send, (self.g_counts, self.g_displs), MPI.DOUBLE],
+            [self.g_recv, (self.g_rcounts, self.g_rdispls), MPI.DOUBLE],
+        )
+        n_own = self.g_own_k.size
+        self.g_vals[:n_own] = gs[self.g_own_k]
+        self.g_vals[n_own:] = self.g_recv
+        return np.bincount(self.g_target, weights=self.g_vals[self.g_perm],
+                           minlength=self.sh.size)
+
     def free(self) -> None:
         if self.topo is not None:
             self.topo.Free()
 
 
 def _choose_reduction(comm: Any, plan: ExecutionPlan, rank: int, requested: str,
+                      index: np.ndarray, offsets: np.ndarray,
                       trials: int = 30) -> tuple[_Exchange, dict[str, float]]:
     """The requested exchange, or under ``"auto"`` the faster of the two on this plan
     (slowest rank's time over ``trials`` exchanges)."""
@@ -117,19 +176,20 @@ def _choose_reduction(comm: Any, plan: ExecutionPlan, rank: int, requested: str,
     if requested not in REDUCTIONS:
         raise CatoptError(f"reduction must be one of {REDUCTIONS}, got {requested!r}")
     if requested != "auto":
-        return _Exchange(comm, plan, rank, requested), {}
+        return _Exchange(comm, plan, rank, requested, index, offsets), {}
     if plan.workers == 1 or plan.shared.size == 0:
-        return _Exchange(comm, plan, rank, "allreduce"), {}
+        return _Exchange(comm, plan, rank, "allreduce", index, offsets), {}
     times: dict[str, float] = {}
     ex: dict[str, _Exchange] = {}
     for kind in ("allreduce", "neighbor"):
-        e = _Exchange(comm, plan, rank, kind)
+        e = _Exchange(comm, plan, rank, kind, index, offsets)
         part = np.zeros(e.sh.size)
-        e.reduce(part)  # warm up
+        gs = np.zeros(plan.agents[rank].gather.size)
+        e.reduce_grad(gs, part)  # warm up
         comm.Barrier()
         t0 = time.perf_counter()
         for _ in range(trials):
-            e.reduce(part)
+            e.reduce_grad(gs, part)
         dt = np.array([(time.perf_counter() - t0) / trials])
         worst = np.zeros(1)
         comm.Allreduce(dt, worst, op=MPI.MAX)
@@ -198,15 +258,35 @@ def spmd_solve(
     owned = a.owned
     natural = getattr(rule, "natural", True)
     k_sync = int(sync_every)
-    exch, trial_times = _choose_reduction(comm, plan, rank, reduction)
+    index = problem.gather_index.astype(np.int64)
+    exch, trial_times = _choose_reduction(comm, plan, rank, reduction, index,
+                                          problem.block_offsets.astype(np.int64))
     sh = exch.sh
     anchor = x[sh].copy()  # shared values at the last exchange (sync_every > 1)
     hist: list[float] = [] if history is None else list(history)
     gns: list[float] = [] if grad_norms is None else list(grad_norms)
     bar = Progress(steps, progress if rank == 0 else False, desc=f"solve mpi x{size}",
                    initial=start)
-    scal = np.zeros(3)
-    scal_out = np.zeros(3)
+    # per step one Allgatherv of [block values, squared gradient norm of owned, non-finite]:
+    # the objective is summed in block order as the local engine sums it
+    nb_r = len(blocks)
+    s_counts = [plan.agents[q].blocks.size + 2 for q in range(size)]
+    s_displs = np.concatenate([[0], np.cumsum(s_counts)[:-1]]).astype(np.int64).tolist()
+    s_block_pos = np.concatenate([np.arange(s_displs[q], s_displs[q] + s_counts[q] - 2)
+                                  for q in range(size)]).astype(np.int64)
+    s_block_order = np.argsort(np.concatenate([plan.agents[q].blocks for q in range(size)]),
+                               kind="stable")
+    s_block_pos = s_block_pos[s_block_order]
+    s_extra = np.array(s_displs) + np.array(s_counts) - 2
+    scal = np.zeros(nb_r + 2)
+    scal_all = np.zeros(int(sum(s_counts)))
+
+    def allgather_scalars() -> tuple[float, float, bool]:
+        comm.Allgatherv(scal, [scal_all, (s_counts, s_displs), MPI.DOUBLE])
+        vals = scal_all[s_block_pos]
+        v = float(np.cumsum(vals)[-1]) if vals.size else 0.0
+        gn2 = float(np.cumsum(scal_all[s_extra])[-1])
+        return v, gn2, bool(np.any(scal_all[s_extra + 1] > 0))
     comp_t: list[float] = []
     comm_t: list[float] = []
     xs_buf = np.empty(gather.size)
@@ -215,13 +295,10 @@ def spmd_solve(
     def local_value(y_full: np.ndarray) -> float:
         """The composite objective at a full state (a collective: every rank calls it)."""
         ys = y_full[a.coords][gather]
-        tot = 0.0
         for j, blk in enumerate(blocks):
-            tot += blk.value(ys[offs[j] : offs[j + 1]])
-        buf = np.array([tot])
-        out = np.zeros(1)
-        comm.Allreduce(buf, out, op=MPI.SUM)
-        return float(out[0])
+            scal[j] = blk.value(ys[offs[j] : offs[j + 1]])
+        scal[nb_r:] = 0.0
+        return allgather_scalars()[0]
 
     def fail(err: CatoptError) -> None:
         bar.close(t)
@@ -242,30 +319,27 @@ def spmd_solve(
         while True:
             c0 = time.perf_counter()
             np.take(x, gather, out=xs_buf)
-            tot = 0.0
             j = 0
             try:
                 for j, blk in enumerate(blocks):
                     lo, hi = offs[j], offs[j + 1]
-                    v_j, gs[lo:hi] = blk.value_and_grad(xs_buf[lo:hi])
-                    tot += v_j
+                    scal[j], gs[lo:hi] = blk.value_and_grad(xs_buf[lo:hi])
             except CatoptError as e:
                 raise type(e)(f"box {names[j]!r}: {e}") from e
             g = np.bincount(gather, weights=gs, minlength=m)
             c1 = time.perf_counter()
             exchange = k_sync == 1
             if exchange and sh.size:
-                g[sh] = exch.reduce(g[sh])
+                g[sh] = exch.reduce_grad(gs, g[sh])
             go = g[owned]
-            scal[0] = tot
-            scal[1] = go @ go
-            scal[2] = 0.0 if np.isfinite(x).all() else 1.0
-            comm.Allreduce(scal, scal_out, op=MPI.SUM)
+            scal[nb_r] = go @ go
+            scal[nb_r + 1] = 0.0 if np.isfinite(x).all() else 1.0
+            v, gn2, bad = allgather_scalars()
+            gn = float(np.sqrt(gn2))
             c2 = time.perf_counter()
             comp_t.append(c1 - c0)
             comm_t.append(c2 - c1)
-            v, gn = float(scal_out[0]), float(np.sqrt(scal_out[1]))
-            if scal_out[2] > 0:
+            if bad:
                 full = _gather_full(comm, plan, rank, x_prev, np.asarray(x0, float), None)
                 fail(DivergenceError(
                     f"the state became NaN or infinite at iteration {t}", x=full,
@@ -323,7 +397,7 @@ def spmd_solve(
         checkpoint.save(full, t, hist[-1], hist, gns)
     ct = comm.gather((np.asarray(comp_t), np.asarray(comm_t)), root=0)
     exch.free()
-    scal_bytes = 8 * 3
+    grad_bytes = comm.allgather(exch.grad_bytes)
     out: dict[str, Any] = {"iterations": t, "converged": converged, "message": message}
     if rank == 0:
         comp = np.array([c[0] for c in ct])
@@ -337,8 +411,9 @@ def spmd_solve(
                 "reduction_trial_seconds": trial_times,
                 "sync_every": k_sync,
                 "shared_coordinates": int(plan.shared.size),
-                "bytes_per_step": int(sum(
-                    _payload(plan, q, exch.kind) for q in range(size)) + size * scal_bytes),
+                # payload handed to MPI per step, summed over ranks: the junction reduction,
+                # then the block values and norms every rank contributes to the Allgatherv
+                "bytes_per_step": int(sum(grad_bytes) + 8 * sum(s_counts)),
                 "messages_per_step": int(
                     (size if exch.kind == "allreduce" else plan.messages_per_step()) + size),
                 "compute_seconds": comp,  # (ranks, steps taken this run)
@@ -349,13 +424,6 @@ def spmd_solve(
             },
         )
     return out
-
-
-def _payload(plan: ExecutionPlan, rank: int, kind: str) -> int:
-    """Bytes rank ``rank`` hands to MPI for one junction reduction."""
-    if kind == "allreduce":
-        return 8 * int(plan.shared.size) if plan.shared.size and plan.workers > 1 else 0
-    return 8 * sum(int(c.size) for c in plan.neighbors[rank].values())
 
 
 # -- the program run by mpiexec --------------------------------------------------------------

@@ -70,12 +70,25 @@ def test_mpi_equals_local_with_shared_junctions(reduction) -> None:
     mpi = co.solve(c, x0=x0, step=0.02, steps=60, tol=1e-9, engine="mpi", workers=3,
                    reduction=reduction)
     assert _rel(mpi.x, loc.x) <= 1e-12
+    # objectives are summed in block order on every engine: the histories agree exactly
+    assert np.array_equal(mpi.history, loc.history)
+    if reduction == "neighbor":  # raw contributions added in block order: bitwise equal
+        assert np.array_equal(mpi.x, loc.x)
     st = mpi.stats
     plan = compile_plan(c, 3)
     assert st["reduction"] == reduction and st["shared_coordinates"] == plan.shared.size > 0
-    payload = (8 * plan.shared.size * 3 if reduction == "allreduce"
-               else 8 * plan.scalars_per_step())
-    assert st["bytes_per_step"] == payload + 3 * 24
+    # payload recount: which block coordinates each worker reads, straight from the wiring
+    reads = [{int(c.gather_index[s]) for b in np.flatnonzero(plan.part == r)
+              for s in range(c.block_offsets[b], c.block_offsets[b + 1])} for r in range(3)]
+    if reduction == "allreduce":
+        grad = 8 * plan.shared.size * sum(bool(reads[r] & set(plan.shared.tolist()))
+                                          for r in range(3))
+    else:  # each block coordinate read by another worker is sent to that worker
+        grad = 8 * sum(int(c.gather_index[s]) in reads[q]
+                       for r in range(3) for q in range(3) if q != r
+                       for b in np.flatnonzero(plan.part == r)
+                       for s in range(c.block_offsets[b], c.block_offsets[b + 1]))
+    assert st["bytes_per_step"] == grad + 8 * (len(c.blocks) + 2 * 3)
     assert st["compute_seconds"].shape == (3, mpi.iterations + 1)
     assert st["comm_seconds"].shape == (3, mpi.iterations + 1)
 
@@ -152,3 +165,57 @@ def test_killed_rank_ends_the_run_with_a_clear_error(tmp_path) -> None:
     full = co.solve(_chain(6, 6), x0=0.0, step=0.01, steps=40)
     assert _rel(resumed.x, full.x) <= 1e-12
     np.testing.assert_allclose(resumed.history, full.history, rtol=1e-12)
+
+
+class _Backtracking(co.StepRule):
+    """Armijo backtracking: a global rule, which needs the objective at trial points."""
+
+    natural = False
+
+    def __call__(self, t: int) -> float:
+        return 1.0
+
+    def step_at(self, t, x, value, grad, objective):
+        eta, gg = 1.0, float(grad @ grad)
+        while objective(x - eta * grad) > value - 0.5 * eta * gg and eta > 1e-8:
+            eta *= 0.5
+        return eta
+
+
+def test_global_step_rule_on_mpi_matches_local() -> None:
+    c = _chain(5, 9)
+    x0 = np.random.default_rng(2).standard_normal(c.n)
+    loc = co.solve(c, x0=x0, step=_Backtracking(), steps=25)
+    # neighbour exchange: gradients bitwise equal, so every line-search decision is the same
+    mpi = co.solve(c, x0=x0, step=_Backtracking(), steps=25, engine="mpi", workers=2,
+                   reduction="neighbor")
+    assert _rel(mpi.x, loc.x) <= 1e-12
+
+
+SPMD_SCRIPT = """
+import sys
+import numpy as np
+import catopt as co
+from tests.engines.test_mpi import _chain
+
+c = _chain(5, 21)
+res = co.solve(c, x0=0.5, step=0.02, steps=30, engine="mpi")
+if res.stats["rank"] == 0:
+    np.save(sys.argv[1], res.x)
+"""
+
+
+def test_in_place_under_mpiexec(tmp_path) -> None:
+    """``mpiexec -n 2 python script.py``: solve runs SPMD in the existing world."""
+    import subprocess
+    import sys
+
+    from catopt.engines.mpi_engine import _child_env, mpiexec_command
+
+    script = tmp_path / "spmd.py"
+    script.write_text(SPMD_SCRIPT)
+    out = tmp_path / "x.npy"
+    subprocess.run(mpiexec_command(2) + [sys.executable, str(script), str(out)], check=True,
+                   env=_child_env(), timeout=120, capture_output=True)
+    local = co.solve(_chain(5, 21), x0=0.5, step=0.02, steps=30)
+    assert _rel(np.load(out), local.x) <= 1e-12
