@@ -44,6 +44,25 @@ __all__ = ["spmd_solve", "main", "REDUCTIONS"]
 REDUCTIONS = ("auto", "allreduce", "neighbor")
 
 
+class _Poll:
+    """Completes non-blocking collectives: ``Wait`` (MPI busy-waits), or with
+    ``CATOPT_MPI_POLL=1`` ``Test`` with short sleeps, which hands the core to other ranks when
+    a node runs more ranks than it has cores (measured on 2 cores and 4 ranks: busy-waiting
+    was still faster there, so it is not the default)."""
+
+    def __init__(self, comm: Any) -> None:
+        self.sleepy = os.environ.get("CATOPT_MPI_POLL") == "1"
+
+    def __call__(self, req: Any) -> None:
+        if not self.sleepy:
+            req.Wait()
+            return
+        pause = 2e-5
+        while not req.Test():
+            time.sleep(pause)
+            pause = min(pause * 2, 1e-3)
+
+
 class _Exchange:
     """Sums the shared coordinates' values across the ranks that read them.
 
@@ -57,10 +76,11 @@ class _Exchange:
     """
 
     def __init__(self, comm: Any, plan: ExecutionPlan, rank: int, kind: str,
-                 index: np.ndarray, offsets: np.ndarray) -> None:
+                 index: np.ndarray, offsets: np.ndarray, wait: _Poll) -> None:
         from mpi4py import MPI
 
         self.MPI = MPI
+        self.wait = wait
         self.comm = comm
         self.kind = kind
         a = plan.agents[rank]
@@ -126,14 +146,14 @@ class _Exchange:
         if self.kind == "allreduce":
             self.buf[:] = 0.0
             self.buf[self.pos_all] = part
-            self.comm.Allreduce(self.buf, self.out, op=MPI.SUM)
+            self.wait(self.comm.Iallreduce(self.buf, self.out, op=MPI.SUM))
             return self.out[self.pos_all]
         for i, ix in zip(self.displs, self.idx, strict=True):
             self.send[i : i + ix.size] = part[ix]
-        self.topo.Neighbor_alltoallv(
+        self.wait(self.topo.Ineighbor_alltoallv(
             [self.send, (self.counts, self.displs), MPI.DOUBLE],
             [self.recv, (self.counts, self.displs), MPI.DOUBLE],
-        )
+        ))
         acc = np.zeros(part.size)
         for q in self.order:
             if q == self.rank:
@@ -151,10 +171,10 @@ class _Exchange:
             return self.reduce(part)
         MPI = self.MPI
         send = gs[self.g_send_k]
-        self.topo.Neighbor_alltoallv(
+        self.wait(self.topo.Ineighbor_alltoallv(
             [send, (self.g_counts, self.g_displs), MPI.DOUBLE],
             [self.g_recv, (self.g_rcounts, self.g_rdispls), MPI.DOUBLE],
-        )
+        ))
         n_own = self.g_own_k.size
         self.g_vals[:n_own] = gs[self.g_own_k]
         self.g_vals[n_own:] = self.g_recv
@@ -167,7 +187,7 @@ class _Exchange:
 
 
 def _choose_reduction(comm: Any, plan: ExecutionPlan, rank: int, requested: str,
-                      index: np.ndarray, offsets: np.ndarray,
+                      index: np.ndarray, offsets: np.ndarray, wait: _Poll,
                       trials: int = 30) -> tuple[_Exchange, dict[str, float]]:
     """The requested exchange, or under ``"auto"`` the faster of the two on this plan
     (slowest rank's time over ``trials`` exchanges)."""
@@ -176,13 +196,13 @@ def _choose_reduction(comm: Any, plan: ExecutionPlan, rank: int, requested: str,
     if requested not in REDUCTIONS:
         raise CatoptError(f"reduction must be one of {REDUCTIONS}, got {requested!r}")
     if requested != "auto":
-        return _Exchange(comm, plan, rank, requested, index, offsets), {}
+        return _Exchange(comm, plan, rank, requested, index, offsets, wait), {}
     if plan.workers == 1 or plan.shared.size == 0:
-        return _Exchange(comm, plan, rank, "allreduce", index, offsets), {}
+        return _Exchange(comm, plan, rank, "allreduce", index, offsets, wait), {}
     times: dict[str, float] = {}
     ex: dict[str, _Exchange] = {}
     for kind in ("allreduce", "neighbor"):
-        e = _Exchange(comm, plan, rank, kind, index, offsets)
+        e = _Exchange(comm, plan, rank, kind, index, offsets, wait)
         part = np.zeros(e.sh.size)
         gs = np.zeros(plan.agents[rank].gather.size)
         e.reduce_grad(gs, part)  # warm up
@@ -259,8 +279,9 @@ def spmd_solve(
     natural = getattr(rule, "natural", True)
     k_sync = int(sync_every)
     index = problem.gather_index.astype(np.int64)
+    wait = _Poll(comm)
     exch, trial_times = _choose_reduction(comm, plan, rank, reduction, index,
-                                          problem.block_offsets.astype(np.int64))
+                                          problem.block_offsets.astype(np.int64), wait)
     sh = exch.sh
     anchor = x[sh].copy()  # shared values at the last exchange (sync_every > 1)
     hist: list[float] = [] if history is None else list(history)
@@ -282,7 +303,7 @@ def spmd_solve(
     scal_all = np.zeros(int(sum(s_counts)))
 
     def allgather_scalars() -> tuple[float, float, bool]:
-        comm.Allgatherv(scal, [scal_all, (s_counts, s_displs), MPI.DOUBLE])
+        wait(comm.Iallgatherv(scal, [scal_all, (s_counts, s_displs), MPI.DOUBLE]))
         vals = scal_all[s_block_pos]
         v = float(np.cumsum(vals)[-1]) if vals.size else 0.0
         gn2 = float(np.cumsum(scal_all[s_extra])[-1])

@@ -216,6 +216,6 @@ def test_in_place_under_mpiexec(tmp_path) -> None:
     script.write_text(SPMD_SCRIPT)
     out = tmp_path / "x.npy"
     subprocess.run(mpiexec_command(2) + [sys.executable, str(script), str(out)], check=True,
-                   env=_child_env(), timeout=120, capture_output=True)
+                   env=_child_env(2), timeout=120, capture_output=True)
     local = co.solve(_chain(5, 21), x0=0.5, step=0.02, steps=30)
     assert _rel(np.load(out), local.x) <= 1e-12
