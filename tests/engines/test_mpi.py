@@ -4,7 +4,6 @@ closures, a failing or killed rank ends the run with an error naming it, resume 
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import time
 
@@ -16,9 +15,20 @@ import catopt as co
 from catopt.engines.plan import compile_plan
 from tests.strategies import fill, random_diagram
 
+
+def _have_mpiexec() -> bool:
+    from catopt.engines.mpi_engine import mpiexec_command
+
+    try:
+        mpiexec_command(2)
+    except co.EngineError:
+        return False
+    return True
+
+
 pytestmark = [
     pytest.mark.mpi,
-    pytest.mark.skipif(shutil.which("mpiexec") is None, reason="Open MPI (mpiexec) not installed"),
+    pytest.mark.skipif(not _have_mpiexec(), reason="Open MPI (mpiexec) not installed"),
 ]
 pytest.importorskip("mpi4py")
 pytest.importorskip("cloudpickle")
