@@ -9,7 +9,7 @@ is a hypergraph functor, so the composite's gradient system is a distributed alg
 ('x', 'y')
 """
 
-from catopt.engines import SolveResult, Trajectory, simulate, solve
+from catopt.engines import ExecutionPlan, SolveResult, Trajectory, compile_plan, simulate, solve
 from catopt.errors import (
     BackendError,
     CatoptError,
@@ -64,6 +64,8 @@ __all__ = [
     "solve",
     "Trajectory",
     "SolveResult",
+    "compile_plan",
+    "ExecutionPlan",
     # errors
     "CatoptError",
     "DiagramError",

@@ -162,7 +162,9 @@ class ExecutionPlan:
 
     def messages(self) -> list[dict[str, Any]]:
         """Point-to-point messages of one step under neighbour exchange: source, destination,
-        scalars (float64 values)."""
+        and the coordinates the two workers share (``scalars``). Summing per-worker values
+        sends one float64 per shared coordinate; the exact gradient exchange sends one per
+        block coordinate reading it (the same when each worker has one block on a junction)."""
         return [{"source": r, "dest": q, "scalars": int(c.size)}
                 for r, nb in enumerate(self.neighbors) for q, c in sorted(nb.items())]
 

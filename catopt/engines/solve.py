@@ -62,7 +62,7 @@ def solve(
     step: Any = None,
     steps: int = 1000,
     tol: float | None = None,
-    engine: str = "local",
+    engine: str | None = None,
     workers: int | None = None,
     callback: Callable[[int, np.ndarray, float, float], Any] | None = None,
     progress: bool | None = False,
@@ -82,6 +82,8 @@ def solve(
     steps : the most steps to take.
     tol : stop once the gradient norm is at most ``tol``.
     engine : ``"local"`` (in-process) or ``"mpi"``; ``workers`` is the number of MPI ranks.
+        None (the default) is ``"local"``, except in a process that is one rank of an MPI
+        world of several (started by ``mpiexec`` or ``srun``), where it is ``"mpi"``.
     callback : ``callback(t, x, f, grad_norm)`` each step; returning True stops the run.
     progress : show a progress bar (None: only on an interactive terminal).
     checkpoint : a folder to save checkpoints in: every ``checkpoint_every`` steps (0: only at
@@ -120,6 +122,10 @@ def solve(
             )
         step = 1.0 / lam
     rule = as_step_rule(step)
+    if engine is None:
+        from catopt.engines.mpi_engine import mpi_world_size
+
+        engine = "mpi" if mpi_world_size() > 1 else "local"
     if engine not in ENGINES:
         raise EngineError(f"unknown engine {engine!r}; expected one of {sorted(ENGINES)}")
     sync_every = options.get("sync_every", 1)

@@ -209,7 +209,7 @@ import catopt as co
 from tests.engines.test_mpi import _chain
 
 c = _chain(5, 21)
-res = co.solve(c, x0=0.5, step=0.02, steps=30, engine="mpi")
+res = co.solve(c, x0=0.5, step=0.02, steps=30)  # the default engine is mpi here
 if res.stats["rank"] == 0:
     np.save(sys.argv[1], res.x)
 """
