@@ -12,10 +12,10 @@ demo: setup
 
 test: setup
 	$(PY) -m pytest -q
-	$(PY) -m ruff check catopt tests examples benchmarks
+	$(PY) -m ruff check .
 
 lint: setup
-	$(PY) -m ruff check catopt tests examples benchmarks
+	$(PY) -m ruff check .
 
 bench: setup
 	$(PY) benchmarks/run.py --quick

@@ -34,6 +34,7 @@ from catopt.functor import (
     gradient_descent,
     gradient_flow,
 )
+from catopt.limits import Limits, get_limits, limits, set_limits
 from catopt.problems import OpenProblem, compose
 from catopt.systems import OpenContinuousSystem, OpenDiscreteSystem
 from catopt.wiring import UWD, Space, UWDBuilder, relation
@@ -66,6 +67,11 @@ __all__ = [
     "SolveResult",
     "compile_plan",
     "ExecutionPlan",
+    # limits
+    "Limits",
+    "limits",
+    "get_limits",
+    "set_limits",
     # errors
     "CatoptError",
     "DiagramError",

@@ -47,7 +47,8 @@ class RelationSyntaxError(DiagramError):
         self.line = line
         self.column = col
         got = "end of input" if found is None else repr(found)
-        src = text.splitlines()[line - 1] if text.splitlines() else ""
+        # lines split on "\n" only, matching the line count (splitlines knows more breaks)
+        src = text.split("\n")[line - 1]
         pointer = " " * (col - 1) + "^"
         super().__init__(
             f"relation syntax error at line {line}, column {col}: expected {expected}, "

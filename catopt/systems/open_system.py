@@ -125,17 +125,18 @@ def _takes_time(fn: Callable[..., Any]) -> bool:
         params = list(inspect.signature(fn).parameters.values())
     except (TypeError, ValueError):
         return False
-    positional = [
-        p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    required = [
+        p for p in params
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
     ]
-    return len(positional) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in params)
+    return len(required) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in params)
 
 
 class OpenDiscreteSystem(OpenSystem):
     """An open discrete system ``(S, u, m)``: ``x_{t+1} = u(x_t)`` with ports ``m``.
 
-    ``update`` takes a flat vector (and, if it accepts two arguments, the iteration ``t``) and
-    returns the next state.
+    ``update`` takes a flat vector (and, if it has two required positional arguments, the
+    iteration ``t``) and returns the next state.
     """
 
     _kind = "discrete"

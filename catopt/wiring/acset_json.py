@@ -12,13 +12,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from catopt.errors import DiagramError, LimitError
+from catopt.errors import DiagramError
+from catopt.limits import check_limit
 from catopt.wiring.uwd import UWD, normalize_shape
 
-__all__ = ["to_acset", "to_json", "from_acset", "from_json", "MAX_JSON_LENGTH"]
-
-#: Longest JSON text accepted by ``from_json`` (characters).
-MAX_JSON_LENGTH = 50_000_000
+__all__ = ["to_acset", "to_json", "from_acset", "from_json"]
 
 
 def to_acset(d: UWD) -> dict[str, list[dict[str, Any]]]:
@@ -143,10 +141,7 @@ def from_json(text: str | bytes) -> UWD:
             raise DiagramError(f"diagram JSON is not UTF-8: {e}") from None
     if not isinstance(text, str):
         raise DiagramError(f"diagram JSON must be text, got {type(text).__name__}")
-    if len(text) > MAX_JSON_LENGTH:
-        raise LimitError(
-            f"diagram JSON has {len(text)} characters, over the limit of {MAX_JSON_LENGTH}"
-        )
+    check_limit("max_text", len(text), "the diagram JSON")
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
         keys = [k for k, _ in items]

@@ -12,13 +12,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from catopt.errors import LimitError, RelationSyntaxError
+from catopt.errors import RelationSyntaxError
+from catopt.limits import check_limit
 from catopt.wiring.uwd import UWD
 
-__all__ = ["relation", "MAX_RELATION_LENGTH"]
-
-#: Longest relation text accepted (characters); configurable for very large diagrams.
-MAX_RELATION_LENGTH = 10_000_000
+__all__ = ["relation"]
 
 _TOKEN = re.compile(r"\s*(?:(?P<name>[A-Za-z_][A-Za-z0-9_.]*)|(?P<turnstile>:-)|(?P<punct>[(),]))")
 
@@ -108,10 +106,6 @@ def relation(text: str, shapes: Mapping[str, Any] | None = None) -> UWD:
     """
     if not isinstance(text, str):
         raise RelationSyntaxError(str(text), 0, "relation text (a string)", type(text).__name__)
-    if len(text) > MAX_RELATION_LENGTH:
-        raise LimitError(
-            f"relation text has {len(text)} characters, over the limit of {MAX_RELATION_LENGTH} "
-            "(catopt.wiring.relation.MAX_RELATION_LENGTH); build large diagrams with UWDBuilder"
-        )
+    check_limit("max_text", len(text), "the relation text")
     outer, boxes = _Parser(text).parse()
     return UWD(boxes, outer, shapes=shapes)

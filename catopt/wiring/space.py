@@ -6,12 +6,14 @@ is labelled by its name, an element of a shaped one ``name[i]`` (flat index).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from catopt.errors import ShapeError, SpaceError, StateError
+from catopt.limits import check_limit
 from catopt.wiring.uwd import Shape, normalize_shape
 
 __all__ = ["Space"]
@@ -39,9 +41,10 @@ class Space:
             raise SpaceError(f"variable names must be distinct; repeated: {dup}")
         self.names: tuple[str, ...] = tuple(names)
         self.shapes: tuple[Shape, ...] = tuple(shapes)
-        self.sizes = np.array([int(np.prod(s, dtype=np.int64)) for s in shapes], dtype=np.int64)
+        self.sizes = np.array([math.prod(s) for s in shapes], dtype=np.int64)
         self.offsets = np.concatenate([[0], np.cumsum(self.sizes)]).astype(np.int64)
         self.n = int(self.offsets[-1])
+        check_limit("max_variables", self.n, "the decision space")
         self.integer = integer
         self._index = {name: i for i, name in enumerate(names)}
         self._labels: tuple[str, ...] | None = None

@@ -8,12 +8,14 @@ shared variable is (``()`` for a scalar).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from catopt.errors import DiagramError, ShapeError
+from catopt.limits import check_limit
 
 __all__ = ["UWD", "Shape", "normalize_shape"]
 
@@ -33,7 +35,9 @@ def normalize_shape(shape: Any, what: str) -> Shape:
     for k in out:
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
             raise ShapeError(f"shape of {what} must be a tuple of non-negative ints, got {shape!r}")
-    return tuple(int(k) for k in out)
+    shape_out = tuple(int(k) for k in out)
+    check_limit("max_variables", math.prod(shape_out), f"the shape {shape_out} of {what}")
+    return shape_out
 
 
 def _check_name(name: Any, what: str) -> str:
@@ -86,6 +90,8 @@ class UWD:
         if isinstance(outer, str):
             raise DiagramError(f"outer must be a sequence of junction names, got {outer!r}")
         outer = tuple(outer)
+        check_limit("max_boxes", len(box_list), "the diagram")
+        check_limit("max_ports", sum(len(p) for _, p in box_list) + len(outer), "the diagram")
         for o, j in enumerate(outer):
             _check_name(j, f"junction of outer port {o}")
 
@@ -104,6 +110,7 @@ class UWD:
             if len(set(jnames)) != len(jnames):
                 dup = sorted({j for j in jnames if jnames.count(j) > 1})
                 raise DiagramError(f"junction names must be distinct; repeated: {dup}")
+        check_limit("max_junctions", len(jnames), "the diagram")
         jindex = {j: i for i, j in enumerate(jnames)}
         for o, j in enumerate(outer):
             if j not in jindex:

@@ -14,7 +14,6 @@ from tests.strategies import composites, fill, random_diagram, random_problem, s
 
 
 def test_design_coordinates_and_labels() -> None:
-    d = co.relation("(x, y, z) :- f(w, x), g(u, w, y), h(u, w, z)")
     f = co.OpenProblem(lambda x: anp.sum(x**2), 5, ports=[1, 3])
     g = co.OpenProblem(lambda x: anp.sum(x**2), 3, ports=[0, 1, 2])
     h = co.OpenProblem(lambda W, b: anp.sum(W**2) + b**2, {"W": (2,), "b": ()}, ports=["b"])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-
 import numpy as np
 import pytest
 from hypothesis import given
@@ -11,8 +9,6 @@ from hypothesis import strategies as st
 
 import catopt as co
 from tests.strategies import random_diagram, seeds
-
-relation_module = importlib.import_module("catopt.wiring.relation")
 
 
 def test_whitespace_and_newlines() -> None:
@@ -80,10 +76,10 @@ def test_not_text() -> None:
         co.relation(42)  # type: ignore[arg-type]
 
 
-def test_length_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(relation_module, "MAX_RELATION_LENGTH", 20)
-    with pytest.raises(co.LimitError, match="over the limit of 20"):
+def test_length_limit() -> None:
+    with co.limits(max_text=20), pytest.raises(co.LimitError, match="over the limit of 20"):
         co.relation("(x) :- f(x), g(x), h(x), k(x)")
+    assert co.relation("(x) :- f(x), g(x), h(x), k(x)").n_boxes == 4
 
 
 @given(st.text(max_size=60))
@@ -97,3 +93,10 @@ def test_arbitrary_text_only_raises_catopt_errors(text: str) -> None:
 def test_unknown_shape_junction() -> None:
     with pytest.raises(co.DiagramError, match="unknown junction 'q'"):
         co.relation("(x) :- f(x)", shapes={"q": 2})
+
+
+@pytest.mark.parametrize("text", ["\n", "\x0b", "(x)\x1c:-", "\n\n)"])
+def test_error_messages_for_odd_line_breaks(text: str) -> None:
+    """Found by fuzzing: the error message itself must not fail on odd line breaks."""
+    with pytest.raises(co.RelationSyntaxError):
+        co.relation(text)
