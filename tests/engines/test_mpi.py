@@ -229,3 +229,13 @@ def test_in_place_under_mpiexec(tmp_path) -> None:
                    env=_child_env(2), timeout=120, capture_output=True)
     local = co.solve(_chain(5, 21), x0=0.5, step=0.02, steps=30)
     assert _rel(np.load(out), local.x) <= 1e-12
+
+
+def test_local_checkpoint_resumes_on_mpi(tmp_path) -> None:
+    c = _chain(5, 13)
+    co.solve(c, x0=0.3, step=0.02, steps=15, checkpoint=tmp_path)
+    resumed = co.solve(c, step=0.02, steps=35, engine="mpi", workers=2, resume=tmp_path,
+                       reduction="neighbor")
+    full = co.solve(c, x0=0.3, step=0.02, steps=35)
+    assert np.array_equal(resumed.x, full.x)
+    assert np.array_equal(resumed.history, full.history)
