@@ -19,7 +19,16 @@ from catopt.functor.curvature import estimate_curvature
 from catopt.functor.steps import StepRule
 from catopt.problems.open_problem import OpenProblem
 
-__all__ = ["run_local", "divergence_hint", "interrupted"]
+__all__ = ["run_local", "divergence_hint", "interrupted", "stop_reason"]
+
+
+def stop_reason(t: int, gn: float, tol: float | None, steps: int) -> tuple[bool, str] | None:
+    """``(converged, message)`` when iteration ``t`` with gradient norm ``gn`` ends the run."""
+    if tol is not None and gn <= tol:
+        return True, f"converged: gradient norm {gn:.3g} <= tol {tol:.3g}"
+    if t >= steps:
+        return False, f"ran {steps} steps"
+    return None
 
 
 def interrupted(checkpoint: Checkpointer | None, x: np.ndarray, t: int, hist: list[float],
@@ -102,12 +111,9 @@ def run_local(
             hist.append(float(v))
             gns.append(gn)
             bar.update(t, v, gn)
-            if tol is not None and gn <= tol:
-                converged = True
-                message = f"converged: gradient norm {gn:.3g} <= tol {tol:.3g}"
-                break
-            if t >= steps:
-                message = f"ran {steps} steps"
+            stop = stop_reason(t, gn, tol, steps)
+            if stop is not None:
+                converged, message = stop
                 break
             if checkpoint is not None and checkpoint.due(t, start):
                 checkpoint.save(x, t, float(v), hist, gns)

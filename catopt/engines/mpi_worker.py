@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from catopt.engines.checkpoint import Checkpointer
+from catopt.engines.local import stop_reason
 from catopt.engines.plan import ExecutionPlan
 from catopt.engines.progress import Progress
 from catopt.errors import CatoptError, DivergenceError
@@ -383,12 +384,9 @@ def spmd_solve(
             gns.append(gn)
             if rank == 0:
                 bar.update(t, v, gn)
-            if tol is not None and gn <= tol:
-                converged = True
-                message = f"converged: gradient norm {gn:.3g} <= tol {tol:.3g}"
-                break
-            if t >= steps:
-                message = f"ran {steps} steps"
+            stop = stop_reason(t, gn, tol, steps)
+            if stop is not None:
+                converged, message = stop
                 break
             if checkpoint is not None and checkpoint.due(t, start) and synced:
                 full = _gather_full(comm, plan, rank, x, np.asarray(x0, float))
