@@ -179,10 +179,12 @@ def load_checkpoint(directory: str | os.PathLike[str],
         differ = [k for k in sorted(set(saved) | set(fingerprints))
                   if saved.get(k) != fingerprints.get(k)]
         if differ:
+            hint = (" (a step estimated from x0 with step=None is estimated afresh on resume: "
+                    "pass the step the saved run used)" if "step rule" in differ else "")
             raise CatoptError(
                 f"checkpoint {path} was saved with a different configuration: "
                 f"{', '.join(differ)} differ{'s' if len(differ) == 1 else ''} from this run's; "
-                f"resume with the same problem, step and sync_every, or start afresh"
+                f"resume with the same problem, step and sync_every, or start afresh{hint}"
             )
     return Checkpoint(x=x, iteration=t, value=float(data["value"]),
                       history=data["history"].tolist(), grad_norms=data["grad_norms"].tolist(),
