@@ -9,6 +9,8 @@ is a hypergraph functor, so the composite's gradient system is a distributed alg
 ('x', 'y')
 """
 
+from catopt import category
+from catopt.category import Morphism
 from catopt.engines import ExecutionPlan, SolveResult, Trajectory, compile_plan, simulate, solve
 from catopt.errors import (
     BackendError,
@@ -60,6 +62,9 @@ __all__ = [
     "StepRule",
     "Constant",
     "estimate_curvature",
+    # the hypergraph category
+    "category",
+    "Morphism",
     # engines
     "simulate",
     "solve",

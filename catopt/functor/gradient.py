@@ -81,7 +81,11 @@ def _natural(rule: StepRule) -> StepRule:
 
 
 def gradient_flow(problem: OpenProblem) -> OpenContinuousSystem:
-    """The open continuous system ``(S, -grad f, m)`` of an open problem ``(S, f, m)``."""
+    """The open continuous system ``(S, -grad f, m)`` of an open problem ``(S, f, m)``.
+
+    Also acts on morphisms of the hypergraph category (:mod:`catopt.category`)."""
+    if hasattr(problem, "map_open"):
+        return problem.map_open(gradient_flow)
     if not isinstance(problem, OpenProblem):
         raise CompositionError(
             f"gradient_flow takes an OpenProblem, got {type(problem).__name__}"
@@ -95,6 +99,8 @@ def gradient_descent(problem: OpenProblem, step: float | StepRule | Any) -> Open
     ``step`` is a number, a :class:`~catopt.functor.steps.StepRule`, or a function of the
     iteration ``t``. Equal to ``euler(gradient_flow(problem), step)``.
     """
+    if hasattr(problem, "map_open"):
+        return problem.map_open(lambda p: gradient_descent(p, step))
     if not isinstance(problem, OpenProblem):
         raise CompositionError(
             f"gradient_descent takes an OpenProblem, got {type(problem).__name__}"
@@ -106,6 +112,8 @@ def gradient_descent(problem: OpenProblem, step: float | StepRule | Any) -> Open
 
 def euler(system: OpenContinuousSystem, step: float | StepRule | Any) -> OpenDiscreteSystem:
     """Euler's method ``x -> x + step * v(x)``: continuous systems to discrete ones."""
+    if hasattr(system, "map_open"):
+        return system.map_open(lambda s: euler(s, step))
     if not isinstance(system, OpenContinuousSystem):
         raise CompositionError(
             f"euler takes an OpenContinuousSystem, got {type(system).__name__}"

@@ -205,3 +205,9 @@ class Open:
         index: np.ndarray,
     ) -> Open:
         raise NotImplementedError
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """Jupyter display: the composite's drawing (the one upward hook into interfaces)."""
+        from catopt.interfaces.draw import mimebundle
+
+        return mimebundle(self)

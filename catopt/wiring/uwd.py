@@ -325,3 +325,9 @@ class UWD:
             object.__setattr__(self, name, value)
         else:
             raise AttributeError("UWD is immutable")
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """Jupyter display: the drawing (the one upward hook into catopt.interfaces)."""
+        from catopt.interfaces.draw import mimebundle
+
+        return mimebundle(self)

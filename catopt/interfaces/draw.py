@@ -1,0 +1,201 @@
+"""Drawings of undirected wiring diagrams with graphviz, in Catlab's convention.
+
+Boxes are ellipses with their names, junctions small black dots labelled with the variable
+name, outer ports dangling wires; the layout is neato. Composite problems are drawn with
+their boxes annotated by sizes and shapes. Output format follows the file's extension (SVG,
+PNG, PDF, or DOT source). Without the ``dot`` program, drawings fall back to networkx and
+matplotlib, with one warning.
+"""
+
+from __future__ import annotations
+
+import shutil
+import warnings
+from pathlib import Path
+from typing import Any
+
+from catopt.errors import CatoptError
+from catopt.fileio import atomic_path, atomic_write
+from catopt.wiring.uwd import UWD
+
+__all__ = ["uwd_dot", "problem_dot", "render", "draw", "have_dot", "FORMATS"]
+
+FORMATS = ("svg", "png", "pdf", "dot", "gv")
+_warned = False
+
+
+def have_dot() -> bool:
+    """Whether graphviz's ``dot`` program is installed."""
+    return shutil.which("dot") is not None
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    return "" if shape == () else "x".join(map(str, shape))
+
+
+def uwd_dot(
+    d: UWD,
+    *,
+    port_labels: bool = False,
+    plain_two_port: bool = False,
+    box_notes: dict[int, str] | None = None,
+    title: str | None = None,
+) -> Any:
+    """The graphviz ``Graph`` of ``d`` (neato layout).
+
+    ``port_labels`` labels each wire at its box with the port number; ``plain_two_port``
+    draws a junction touched by exactly two ports (outer ports included) as a plain labelled
+    edge; ``box_notes`` adds a second line to box labels (sizes, shapes).
+    """
+    import graphviz
+
+    g = graphviz.Graph(name="uwd", engine="neato")
+    g.attr(overlap="false", splines="true", sep="+12", fontname="Helvetica")
+    if title:
+        g.attr(label=title, labelloc="t", fontsize="14")
+    g.attr("node", fontname="Helvetica", fontsize="12")
+    g.attr("edge", fontname="Helvetica", fontsize="9")
+    # incidences of each junction: (kind, index, port)
+    touches: dict[int, list[tuple[str, int, int]]] = {j: [] for j in range(len(d.junctions))}
+    for b, ports in enumerate(d.box_port_indices):
+        for p, j in enumerate(ports):
+            touches[j].append(("box", b, p))
+    for o, j in enumerate(d.outer_indices):
+        touches[j].append(("outer", o, o))
+    for b, name in enumerate(d.boxes):
+        label = name if not box_notes or b not in box_notes else f"{name}\n{box_notes[b]}"
+        g.node(f"box{b}", label=label, shape="ellipse")
+    for o in range(len(d.outer_indices)):
+        g.node(f"outer{o}", label="", shape="point", width="0.01", style="invis")
+    for j, name in enumerate(d.junctions):
+        shape = _shape_text(d.junction_shapes[j])
+        text = f"{name} : {shape}" if shape else name
+        ends = touches[j]
+        if plain_two_port and len(ends) == 2:
+            (k1, i1, p1), (k2, i2, p2) = ends
+            g.edge(f"{k1}{i1}", f"{k2}{i2}", label=text,
+                   taillabel=str(p1) if port_labels and k1 == "box" else "",
+                   headlabel=str(p2) if port_labels and k2 == "box" else "")
+            continue
+        g.node(f"j{j}", label="", xlabel=text, shape="point", width="0.09", color="black")
+        for kind, i, p in ends:
+            attrs = {"taillabel": str(p)} if port_labels and kind == "box" else {}
+            g.edge(f"{kind}{i}", f"j{j}", **attrs)
+    return g
+
+
+def problem_dot(problem: Any, **kwargs: Any) -> Any:
+    """The diagram of a composite problem or system, boxes annotated with their sizes and
+    the shapes of their private variables."""
+    d = problem.diagram
+    if d is None:
+        raise CatoptError(f"{problem!r} is a leaf, not a composite: it has no diagram to draw")
+    notes = {}
+    for b, comp in enumerate(problem._components):
+        private = [f"{n}:{_shape_text(s)}" if s else n for v, (n, s) in
+                   enumerate(zip(comp.space.names, comp.space.shapes, strict=True))
+                   if v not in comp.port_variables]
+        note = f"n={comp.n}"
+        if private:
+            shown = ", ".join(private[:3]) + (", ..." if len(private) > 3 else "")
+            note += f"; private {shown}"
+        notes[b] = note
+    return uwd_dot(d, box_notes=notes, **kwargs)
+
+
+def _format_of(path: Path, fmt: str | None) -> str:
+    fmt = (fmt or path.suffix.lstrip(".")).lower()
+    if fmt not in FORMATS:
+        raise CatoptError(
+            f"cannot tell the drawing format of {str(path)!r}: use one of "
+            f"{', '.join('.' + f for f in FORMATS)} or give format="
+        )
+    return fmt
+
+
+def render(graph: Any, path: str | Path, fmt: str | None = None) -> Path:
+    """Write a graphviz graph to ``path`` (format from the extension), atomically."""
+    path = Path(path)
+    fmt = _format_of(path, fmt)
+    if fmt in ("dot", "gv"):
+        atomic_write(path, graph.source)
+        return path
+    if not have_dot():
+        return _fallback(graph, path, fmt)
+    data = graph.pipe(format=fmt)
+    atomic_write(path, data)
+    return path
+
+
+def _fallback(graph: Any, path: Path, fmt: str) -> Path:
+    """Draw with networkx + matplotlib when ``dot`` is missing (one warning per process)."""
+    global _warned
+    if not _warned:
+        warnings.warn(
+            "graphviz's 'dot' program was not found; drawing with networkx and matplotlib "
+            "instead (install graphviz for Catlab-style drawings)",
+            stacklevel=3,
+        )
+        _warned = True
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    import networkx as nx
+
+    g = nx.Graph()
+    labels = {}
+    for line in graph.body:
+        line = line.strip()
+        if " -- " in line:
+            a, b = line.split(" [")[0].split(" -- ")
+            g.add_edge(a.strip(), b.strip())
+        elif line and line[0].isalnum() and "label=" in line:
+            name = line.split(" ")[0]
+            g.add_node(name)
+            text = line.split("label=")[1].split(" ")[0].strip('"')
+            labels[name] = text or line.split("xlabel=")[-1].split(" ")[0].strip('"]')
+    fig, ax = plt.subplots(figsize=(6, 4))
+    pos = nx.spring_layout(g, seed=0)
+    nx.draw_networkx(g, pos, ax=ax, labels=labels, node_color="white", edgecolors="black")
+    ax.axis("off")
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format=fmt)
+    plt.close(fig)
+    return path
+
+
+def draw(obj: Any, path: str | Path | None = None, *, format: str | None = None,
+         **kwargs: Any) -> Any:
+    """Draw a UWD, a composite problem or system, or a morphism expression.
+
+    Returns the graphviz graph; with ``path``, also writes it (format from the extension).
+    """
+    from catopt.category.morphism import Morphism
+
+    if isinstance(obj, UWD):
+        graph = uwd_dot(obj, **kwargs)
+    elif isinstance(obj, Morphism):
+        from catopt.interfaces.string_diagram import string_diagram_dot
+
+        graph = string_diagram_dot(obj, **kwargs)
+    elif hasattr(obj, "diagram"):
+        graph = problem_dot(obj, **kwargs)
+    else:
+        raise CatoptError(f"cannot draw a {type(obj).__name__}; expected a UWD, a composite "
+                          "problem or system, or a Morphism")
+    if path is not None:
+        render(graph, path, format)
+    return graph
+
+
+def mimebundle(obj: Any) -> dict[str, str]:
+    """Jupyter display: an SVG drawing (or the DOT source when ``dot`` is missing)."""
+    try:
+        graph = draw(obj)
+    except CatoptError:
+        return {"text/plain": repr(obj)}
+    if have_dot():
+        return {"image/svg+xml": graph.pipe(format="svg").decode("utf-8"),
+                "text/plain": repr(obj)}
+    return {"text/plain": repr(obj) + "\n" + graph.source}
