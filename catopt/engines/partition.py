@@ -24,6 +24,10 @@ import numpy as np
 
 from catopt.errors import EngineError
 
+_CLIQUE_MAX = 16  # readers of one coordinate joined pairwise in the block graph
+_KL_MAX = 1000  # blocks: Kernighan-Lin (quadratic per pass) only below this
+_REFINE_MAX = 2000  # blocks: single-block move refinement only below this
+
 __all__ = ["block_graph", "cut_size", "imbalance", "partition_blocks", "coordinate_users"]
 
 
@@ -55,10 +59,13 @@ def block_graph(index: np.ndarray, offsets: np.ndarray, n: int,
         users = blk[s:e].tolist()
         if len(users) < 2:
             continue
-        for i, a in enumerate(users):
-            for b in users[i + 1 :]:
-                w = g.get_edge_data(a, b, {"weight": 0})["weight"]
-                g.add_edge(a, b, weight=w + 1)
+        # a clique for a few readers; a path for many (a junction read by every one of 10^4
+        # boxes would otherwise be 5 * 10^7 edges), which still ties them together
+        pairs = ([(a, b) for i, a in enumerate(users) for b in users[i + 1 :]]
+                 if len(users) <= _CLIQUE_MAX else list(zip(users[:-1], users[1:], strict=True)))
+        for a, b in pairs:
+            w = g.get_edge_data(a, b, {"weight": 0})["weight"]
+            g.add_edge(a, b, weight=w + 1)
     return g
 
 
@@ -199,14 +206,15 @@ def partition_blocks(
     cands: dict[str, np.ndarray] = {}
     if method in ("auto", "contiguous"):
         cands["contiguous"] = _contiguous(c, k)
-    if method in ("auto", "kl"):
+    if method == "kl" or (method == "auto" and nb <= _KL_MAX):
         cands["kl"] = _kernighan_lin(g, k, seed)
     if method in ("auto", "community"):
         cands["community"] = _communities(g, c, k, seed)
     scored = []
     for name, p in cands.items():
         bound = max(balance, imbalance(p, c, k))
-        p = _refine(p, g, c, k, bound, index, offsets, n)
+        if nb <= _REFINE_MAX:
+            p = _refine(p, g, c, k, bound, index, offsets, n)
         imb = imbalance(p, c, k)
         full = len(np.unique(p)) == k
         excess = round(max(0.0, imb - balance), 9)  # within the bound, the cut decides
