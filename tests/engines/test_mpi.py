@@ -239,3 +239,49 @@ def test_local_checkpoint_resumes_on_mpi(tmp_path) -> None:
     full = co.solve(c, x0=0.3, step=0.02, steps=35)
     assert np.array_equal(resumed.x, full.x)
     assert np.array_equal(resumed.history, full.history)
+
+
+def _slow_when_asked(k: int) -> None:
+    if os.environ.get("CATOPT_TEST_SLOW"):
+        time.sleep(0.002)
+
+
+INTERRUPT_SCRIPT = """
+import sys
+import catopt as co
+from tests.engines.test_mpi import _chain, _slow_when_asked
+
+try:
+    co.solve(_chain(4, 17, hook=_slow_when_asked), x0=0.2, step=0.02, steps=10**7,
+             engine="mpi", workers=2, checkpoint=sys.argv[1], checkpoint_every=10)
+except co.RunInterrupted as e:
+    print("INTERRUPTED", e.iteration, e)
+"""
+
+
+def test_ctrl_c_on_mpi_points_at_the_checkpoint(tmp_path) -> None:
+    """Ctrl-C in the launching process ends the ranks; the run resumes from its checkpoint."""
+    import subprocess
+    import sys
+
+    from catopt.engines.mpi_engine import _child_env
+
+    script = tmp_path / "interrupt.py"
+    script.write_text(INTERRUPT_SCRIPT)
+    ck = tmp_path / "ck"
+    env = {**_child_env(2), "CATOPT_TEST_SLOW": "1"}
+    proc = subprocess.Popen([sys.executable, str(script), str(ck)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (ck / "checkpoint.npz").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert out.startswith("INTERRUPTED"), err
+    it = int(out.split()[1])
+    assert it >= 10 and it % 10 == 0 and f"resume={str(ck)!r}" in out
+    resumed = co.solve(_chain(4, 17), step=0.02, steps=it + 15, engine="mpi", workers=2,
+                       resume=ck)
+    full = co.solve(_chain(4, 17), x0=0.2, step=0.02, steps=it + 15)
+    assert _rel(resumed.x, full.x) <= 1e-12
