@@ -8,7 +8,8 @@ distributed algorithm of the gradient functor:
 2. the shared coordinates' contributions are summed across the ranks that read them (the
    junction reduction: one ``Allreduce`` over the shared-coordinate vector, or neighbour
    collectives on a distributed graph topology, whichever measured faster), and one small
-   ``Allreduce`` sums the objective and the squared gradient norm;
+   ``Allgatherv`` of the blocks' values and the owned squared gradient norms gives every rank
+   the objective (summed in block order, as the local engine sums it) and the norm;
 3. every rank takes the step ``x_r <- x_r - eta_t g_r``; copies of a shared coordinate stay
    equal because every rank sums the contributions in the same order.
 
