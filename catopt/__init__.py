@@ -11,7 +11,7 @@ is a hypergraph functor, so the composite's gradient system is a distributed alg
 
 from catopt import category
 from catopt.category import Morphism
-from catopt.engines import SolveResult, Trajectory, simulate, solve
+from catopt.engines import ExecutionPlan, SolveResult, Trajectory, compile_plan, simulate, solve
 from catopt.errors import (
     BackendError,
     CatoptError,
@@ -70,6 +70,8 @@ __all__ = [
     "solve",
     "Trajectory",
     "SolveResult",
+    "compile_plan",
+    "ExecutionPlan",
     # limits
     "Limits",
     "limits",

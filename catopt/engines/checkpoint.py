@@ -1,0 +1,191 @@
+"""Checkpoints: the state of a gradient descent run, saved every N steps and on Ctrl-C.
+
+A checkpoint at iteration ``t`` holds the state ``x_t``, the objective ``f(x_t)`` computed by the
+run (NaN when saved before it was known), the objective and gradient-norm histories of iterations
+``0..t-1``, and fingerprints of the configuration (problem structure, step rule, ``sync_every``).
+Resuming starts at iteration ``t`` from ``x_t`` with those histories, so it computes exactly what
+the uninterrupted run computes from there: gradient descent has no other state.
+
+Files are ``.npz`` archives of plain arrays (loaded with ``allow_pickle=False``), written
+atomically (a crash mid-write leaves the previous checkpoint intact).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from catopt.errors import CatoptError
+from catopt.fileio import atomic_path
+
+__all__ = ["Checkpointer", "Checkpoint", "config_fingerprints", "load_checkpoint",
+           "CHECKPOINT_FILE"]
+
+CHECKPOINT_FILE = "checkpoint.npz"
+_FORMAT = "catopt-checkpoint/1"
+
+
+def _sha(*parts: Any) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        if isinstance(p, np.ndarray):
+            h.update(np.ascontiguousarray(p).tobytes())
+            h.update(str(p.dtype).encode())
+        else:
+            h.update(json.dumps(p, sort_keys=True, default=str).encode())
+        h.update(b"|")
+    return h.hexdigest()[:32]
+
+
+def _rule_fingerprint(rule: Any) -> str:
+    """The rule's class and, for natural rules, its steps at a few iterations (a function's
+    repr holds its memory address, so values identify it across processes)."""
+    parts: list[Any] = [type(rule).__module__, type(rule).__qualname__]
+    if getattr(rule, "natural", True):
+        try:
+            parts.append([repr(float(rule(t))) for t in (0, 1, 2, 3, 7, 10, 100, 1000, 10**5)])
+        except Exception as e:  # a rule that fails here fails in the run too
+            parts.append(f"unevaluable: {type(e).__name__}")
+    else:
+        simple = {k: v for k, v in sorted(vars(rule).items())
+                  if isinstance(v, (int, float, str, bool, type(None)))}
+        parts.append(simple)
+    return _sha(*parts)
+
+
+def config_fingerprints(problem: Any, rule: Any, sync_every: int = 1) -> dict[str, str]:
+    """Fingerprints of what must match for a resumed run to continue the saved one."""
+    sizes = np.asarray([b.size for b in problem.blocks], dtype=np.int64)
+    return {
+        "problem": _sha(problem.n, list(problem.labels), list(problem.block_names), sizes,
+                        problem.gather_index.astype(np.int64)),
+        "step rule": _rule_fingerprint(rule),
+        "sync_every": _sha(int(sync_every)),
+    }
+
+
+@dataclass
+class Checkpoint:
+    """A loaded checkpoint (see the module docstring)."""
+
+    x: np.ndarray
+    iteration: int
+    value: float
+    history: list[float]
+    grad_norms: list[float]
+    path: Path
+
+
+def _file(directory: str | os.PathLike[str]) -> Path:
+    p = Path(directory)
+    return p if p.suffix == ".npz" else p / CHECKPOINT_FILE
+
+
+class Checkpointer:
+    """Saves checkpoints into ``directory`` every ``every`` steps (0: only at the end and on
+    Ctrl-C); ``expect`` is ``(t, f(x_t))`` of a resumed checkpoint, checked on the first step."""
+
+    def __init__(self, directory: str | os.PathLike[str], every: int,
+                 fingerprints: dict[str, str], expect: tuple[int, float] | None = None) -> None:
+        if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 0:
+            raise CatoptError(f"checkpoint_every must be a non-negative int, got {every!r}")
+        self.path = _file(directory)
+        self.every = int(every)
+        self.fingerprints = dict(fingerprints)
+        self.expect = expect
+        self.saved_at: int | None = None
+
+    def due(self, t: int, start: int) -> bool:
+        return self.every > 0 and t > start and t % self.every == 0
+
+    def verify(self, t: int, value: float) -> None:
+        """On the first step of a resumed run: ``f(x_t)`` must be what the saved run computed."""
+        if self.expect is None or self.expect[0] != t:
+            return
+        want = self.expect[1]
+        self.expect = None
+        if np.isfinite(want) and not np.isclose(value, want, rtol=1e-9, atol=1e-300):
+            raise CatoptError(
+                f"checkpoint {self.path}: the objective at the saved state x_{t} is {value!r} "
+                f"now but was {want!r} when saved; the problem's objective changed since, so "
+                f"resuming would not continue that run"
+            )
+
+    def save(self, x: np.ndarray, t: int, value: float, history: Any, grad_norms: Any) -> Path:
+        hist = np.asarray(history, dtype=float)[:t]
+        gns = np.asarray(grad_norms, dtype=float)[:t]
+        with atomic_path(self.path) as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez(
+                    fh,
+                    format=np.array(_FORMAT),
+                    x=np.asarray(x, dtype=float),
+                    iteration=np.array(t, dtype=np.int64),
+                    value=np.array(value, dtype=float),
+                    history=hist,
+                    grad_norms=gns,
+                    fingerprint_keys=np.array(sorted(self.fingerprints)),
+                    fingerprint_values=np.array(
+                        [self.fingerprints[k] for k in sorted(self.fingerprints)]
+                    ),
+                )
+                fh.flush()
+                os.fsync(fh.fileno())
+        self.saved_at = t
+        return self.path
+
+
+def load_checkpoint(directory: str | os.PathLike[str],
+                    fingerprints: dict[str, str] | None = None, n: int | None = None) -> Checkpoint:
+    """Load the checkpoint in ``directory`` (or an ``.npz`` path) and check it against the
+    run's configuration ``fingerprints`` and state size ``n``."""
+    path = _file(directory)
+    if not path.is_file():
+        raise CatoptError(f"no checkpoint to resume from: {path} does not exist")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            data = {k: z[k] for k in z.files}
+    except Exception as e:
+        raise CatoptError(f"checkpoint {path} is not a readable catopt checkpoint: {e}") from None
+    need = ("format", "x", "iteration", "value", "history", "grad_norms", "fingerprint_keys",
+            "fingerprint_values")
+    missing = [k for k in need if k not in data]
+    if missing or str(data.get("format")) != _FORMAT:
+        raise CatoptError(
+            f"checkpoint {path} is not a {_FORMAT} file (missing keys {missing} or format "
+            f"{str(data.get('format'))!r})"
+        )
+    t = int(data["iteration"])
+    x = np.asarray(data["x"], dtype=float)
+    if n is not None and x.shape != (n,):
+        raise CatoptError(
+            f"checkpoint {path} holds a state of shape {x.shape}, but the problem has {n} "
+            f"coordinates: it belongs to a different problem"
+        )
+    if data["history"].shape != (t,) or data["grad_norms"].shape != (t,):
+        raise CatoptError(
+            f"checkpoint {path} is inconsistent: iteration {t} but {data['history'].size} "
+            f"history values"
+        )
+    saved = dict(zip(data["fingerprint_keys"].tolist(), data["fingerprint_values"].tolist(),
+                     strict=True))
+    if fingerprints is not None:
+        differ = [k for k in sorted(set(saved) | set(fingerprints))
+                  if saved.get(k) != fingerprints.get(k)]
+        if differ:
+            hint = (" (a step estimated from x0 with step=None is estimated afresh on resume: "
+                    "pass the step the saved run used)" if "step rule" in differ else "")
+            raise CatoptError(
+                f"checkpoint {path} was saved with a different configuration: "
+                f"{', '.join(differ)} differ{'s' if len(differ) == 1 else ''} from this run's; "
+                f"resume with the same problem, step and sync_every, or start afresh{hint}"
+            )
+    return Checkpoint(x=x, iteration=t, value=float(data["value"]),
+                      history=data["history"].tolist(), grad_norms=data["grad_norms"].tolist(),
+                      path=path)

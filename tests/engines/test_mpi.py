@@ -1,0 +1,287 @@
+"""The MPI engine against the local one: equal results on random composites built from
+closures, a failing or killed rank ends the run with an error naming it, resume on MPI."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import autograd.numpy as anp
+import numpy as np
+import pytest
+
+import catopt as co
+from catopt.engines.plan import compile_plan
+from tests.strategies import fill, random_diagram
+
+
+def _have_mpiexec() -> bool:
+    from catopt.engines.mpi_engine import mpiexec_command
+
+    try:
+        mpiexec_command(2)
+    except co.EngineError:
+        return False
+    return True
+
+
+pytestmark = [
+    pytest.mark.mpi,
+    pytest.mark.skipif(not _have_mpiexec(), reason="Open MPI (mpiexec) not installed"),
+]
+pytest.importorskip("mpi4py")
+pytest.importorskip("cloudpickle")
+
+
+def _rel(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300))
+
+
+def _chain(n_boxes: int, seed: int, hook=None) -> co.OpenProblem:
+    """A ring of boxes over shared 2-vectors; each objective a closure over random data:
+    ``a |x - c|^2 + e |x|^4`` (``hook(box)`` runs inside box objectives, for fault tests)."""
+    rng = np.random.default_rng(seed)
+    boxes = [(f"b{k}", [f"j{k}", f"j{(k + 1) % n_boxes}", f"p{k}"]) for k in range(n_boxes)]
+    d = co.UWD(boxes, [], shapes={**{f"j{k}": (2,) for k in range(n_boxes)}})
+    probs = []
+    for k in range(n_boxes):
+        a, c, e = rng.uniform(0.5, 2.0), rng.standard_normal(5), rng.uniform(0, 0.05)
+
+        def f(x, a=a, c=c, e=e, k=k):
+            if hook is not None:
+                hook(k)
+            return a * anp.sum((x - c) ** 2) + e * anp.sum(x**4)
+
+        probs.append(co.OpenProblem(
+            lambda u, v, w, f=f: f(anp.concatenate([u, v, anp.reshape(w, (1,))])),
+            {"u": (2,), "v": (2,), "w": ()}, ports=["u", "v", "w"], name=f"b{k}"))
+    return co.compose(d, probs)
+
+
+@pytest.mark.parametrize("seed", [11, 12])
+def test_mpi_equals_local_on_random_composites(seed) -> None:
+    rng = np.random.default_rng(seed)
+    inst = fill(rng, random_diagram(rng, max_boxes=5), pd=True)  # closures over random data
+    c = co.compose(inst.d, inst.problems)
+    x0 = rng.standard_normal(c.n)
+    loc = co.solve(c, x0=x0, step=0.01, steps=40)
+    mpi = co.solve(c, x0=x0, step=0.01, steps=40, engine="mpi", workers=3)
+    assert _rel(mpi.x, loc.x) <= 1e-12
+    np.testing.assert_allclose(mpi.history, loc.history, rtol=1e-12)
+    assert mpi.iterations == loc.iterations and mpi.engine == "mpi"
+
+
+@pytest.mark.parametrize("reduction", ["allreduce", "neighbor"])
+def test_mpi_equals_local_with_shared_junctions(reduction) -> None:
+    c = _chain(6, 3)
+    x0 = np.random.default_rng(0).standard_normal(c.n)
+    loc = co.solve(c, x0=x0, step=0.02, steps=60, tol=1e-9)
+    mpi = co.solve(c, x0=x0, step=0.02, steps=60, tol=1e-9, engine="mpi", workers=3,
+                   reduction=reduction)
+    assert _rel(mpi.x, loc.x) <= 1e-12
+    # objectives are summed in block order on every engine: the histories agree exactly
+    assert np.array_equal(mpi.history, loc.history)
+    if reduction == "neighbor":  # raw contributions added in block order: bitwise equal
+        assert np.array_equal(mpi.x, loc.x)
+    st = mpi.stats
+    plan = compile_plan(c, 3)
+    assert st["reduction"] == reduction and st["shared_coordinates"] == plan.shared.size > 0
+    # payload recount: which block coordinates each worker reads, straight from the wiring
+    reads = [{int(c.gather_index[s]) for b in np.flatnonzero(plan.part == r)
+              for s in range(c.block_offsets[b], c.block_offsets[b + 1])} for r in range(3)]
+    if reduction == "allreduce":
+        grad = 8 * plan.shared.size * sum(bool(reads[r] & set(plan.shared.tolist()))
+                                          for r in range(3))
+    else:  # each block coordinate read by another worker is sent to that worker
+        grad = 8 * sum(int(c.gather_index[s]) in reads[q]
+                       for r in range(3) for q in range(3) if q != r
+                       for b in np.flatnonzero(plan.part == r)
+                       for s in range(c.block_offsets[b], c.block_offsets[b + 1]))
+    assert st["bytes_per_step"] == grad + 8 * (len(c.blocks) + 2 * 3)
+    assert st["compute_seconds"].shape == (3, mpi.iterations + 1)
+    assert st["comm_seconds"].shape == (3, mpi.iterations + 1)
+
+
+def test_sync_every_is_exact_without_shared_coordinates() -> None:
+    # three disconnected pairs of boxes on three workers: no junction crosses workers, so
+    # local steps between exchanges lose nothing
+    d = co.UWD([(f"b{k}", [f"j{k // 2}"]) for k in range(6)], [])
+    rng = np.random.default_rng(4)
+    ps = []
+    for _ in range(6):
+        c = rng.standard_normal()
+        ps.append(co.OpenProblem(lambda x, c=c: anp.sum((x - c) ** 2), 1, [0]))
+    comp = co.compose(d, ps)
+    plan = compile_plan(comp, 3)
+    assert plan.shared.size == 0
+    loc = co.solve(comp, x0=0.0, step=0.05, steps=30)
+    mpi = co.solve(comp, x0=0.0, step=0.05, steps=30, engine="mpi", workers=3, sync_every=4)
+    assert _rel(mpi.x, loc.x) <= 1e-12
+
+
+def test_sync_every_trades_accuracy_for_communication() -> None:
+    c = _chain(4, 8)
+    x0 = np.zeros(c.n)
+    exact = co.solve(c, x0=x0, step=0.02, steps=400)
+    err = {k: _rel(co.solve(c, x0=x0, step=0.02, steps=400, engine="mpi", workers=2,
+                            sync_every=k).x, exact.x) for k in (2, 5)}
+    # not gradient descent: each worker drifts towards its own blocks' minimizer between
+    # exchanges, so the fixed point is biased, the more so the longer the local phase
+    assert 0 < err[2] < err[5] < 0.2
+
+
+def test_failing_rank_names_rank_boxes_and_cause() -> None:
+    def hook(k):
+        if k == 4:
+            raise RuntimeError("boom in box four")
+
+    c = _chain(6, 5, hook=hook)
+    plan = compile_plan(c, 3)
+    rank = int(plan.part[c.block_names.index("b4")])
+    t0 = time.monotonic()
+    with pytest.raises(co.EngineError) as info:
+        co.solve(c, x0=0.0, step=0.01, steps=50, engine="mpi", workers=3)
+    msg = str(info.value)
+    assert f"MPI rank {rank}" in msg and "b4" in msg and "boom in box four" in msg
+    assert time.monotonic() - t0 < 30
+
+
+def test_killed_rank_ends_the_run_with_a_clear_error(tmp_path) -> None:
+    marker = tmp_path / "killed"
+    calls = {"n": 0}
+
+    def hook(k):
+        if k == 2:
+            calls["n"] += 1
+            if calls["n"] == 20 and not marker.exists():
+                marker.write_text("x")
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    c = _chain(6, 6, hook=hook)
+    plan = compile_plan(c, 3)
+    rank = int(plan.part[c.block_names.index("b2")])
+    t0 = time.monotonic()
+    with pytest.raises(co.EngineError) as info:
+        co.solve(c, x0=0.0, step=0.01, steps=10_000, engine="mpi", workers=3,
+                 checkpoint=tmp_path / "ck", checkpoint_every=5)
+    assert time.monotonic() - t0 < 30
+    msg = str(info.value)
+    assert f"MPI rank {rank}" in msg and "b2" in msg and "signal 9" in msg
+    # the run is resumed from its last checkpoint and ends where an uninterrupted run ends
+    resumed = co.solve(c, step=0.01, steps=40, engine="mpi", workers=3,
+                       resume=tmp_path / "ck")
+    marker.unlink()
+    full = co.solve(_chain(6, 6), x0=0.0, step=0.01, steps=40)
+    assert _rel(resumed.x, full.x) <= 1e-12
+    np.testing.assert_allclose(resumed.history, full.history, rtol=1e-12)
+
+
+class _Backtracking(co.StepRule):
+    """Armijo backtracking: a global rule, which needs the objective at trial points."""
+
+    natural = False
+
+    def __call__(self, t: int) -> float:
+        return 1.0
+
+    def step_at(self, t, x, value, grad, objective):
+        eta, gg = 1.0, float(grad @ grad)
+        while objective(x - eta * grad) > value - 0.5 * eta * gg and eta > 1e-8:
+            eta *= 0.5
+        return eta
+
+
+def test_global_step_rule_on_mpi_matches_local() -> None:
+    c = _chain(5, 9)
+    x0 = np.random.default_rng(2).standard_normal(c.n)
+    loc = co.solve(c, x0=x0, step=_Backtracking(), steps=25)
+    # neighbour exchange: gradients bitwise equal, so every line-search decision is the same
+    mpi = co.solve(c, x0=x0, step=_Backtracking(), steps=25, engine="mpi", workers=2,
+                   reduction="neighbor")
+    assert _rel(mpi.x, loc.x) <= 1e-12
+
+
+SPMD_SCRIPT = """
+import sys
+import numpy as np
+import catopt as co
+from tests.engines.test_mpi import _chain
+
+c = _chain(5, 21)
+res = co.solve(c, x0=0.5, step=0.02, steps=30)  # the default engine is mpi here
+if res.stats["rank"] == 0:
+    np.save(sys.argv[1], res.x)
+"""
+
+
+def test_in_place_under_mpiexec(tmp_path) -> None:
+    """``mpiexec -n 2 python script.py``: solve runs SPMD in the existing world."""
+    import subprocess
+    import sys
+
+    from catopt.engines.mpi_engine import _child_env, mpiexec_command
+
+    script = tmp_path / "spmd.py"
+    script.write_text(SPMD_SCRIPT)
+    out = tmp_path / "x.npy"
+    subprocess.run(mpiexec_command(2) + [sys.executable, str(script), str(out)], check=True,
+                   env=_child_env(2), timeout=120, capture_output=True)
+    local = co.solve(_chain(5, 21), x0=0.5, step=0.02, steps=30)
+    assert _rel(np.load(out), local.x) <= 1e-12
+
+
+def test_local_checkpoint_resumes_on_mpi(tmp_path) -> None:
+    c = _chain(5, 13)
+    co.solve(c, x0=0.3, step=0.02, steps=15, checkpoint=tmp_path)
+    resumed = co.solve(c, step=0.02, steps=35, engine="mpi", workers=2, resume=tmp_path,
+                       reduction="neighbor")
+    full = co.solve(c, x0=0.3, step=0.02, steps=35)
+    assert np.array_equal(resumed.x, full.x)
+    assert np.array_equal(resumed.history, full.history)
+
+
+def _slow_when_asked(k: int) -> None:
+    if os.environ.get("CATOPT_TEST_SLOW"):
+        time.sleep(0.002)
+
+
+INTERRUPT_SCRIPT = """
+import sys
+import catopt as co
+from tests.engines.test_mpi import _chain, _slow_when_asked
+
+try:
+    co.solve(_chain(4, 17, hook=_slow_when_asked), x0=0.2, step=0.02, steps=10**7,
+             engine="mpi", workers=2, checkpoint=sys.argv[1], checkpoint_every=10)
+except co.RunInterrupted as e:
+    print("INTERRUPTED", e.iteration, e)
+"""
+
+
+def test_ctrl_c_on_mpi_points_at_the_checkpoint(tmp_path) -> None:
+    """Ctrl-C in the launching process ends the ranks; the run resumes from its checkpoint."""
+    import subprocess
+    import sys
+
+    from catopt.engines.mpi_engine import _child_env
+
+    script = tmp_path / "interrupt.py"
+    script.write_text(INTERRUPT_SCRIPT)
+    ck = tmp_path / "ck"
+    env = {**_child_env(2), "CATOPT_TEST_SLOW": "1"}
+    proc = subprocess.Popen([sys.executable, str(script), str(ck)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (ck / "checkpoint.npz").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert out.startswith("INTERRUPTED"), err
+    it = int(out.split()[1])
+    assert it >= 10 and it % 10 == 0 and f"resume={str(ck)!r}" in out
+    resumed = co.solve(_chain(4, 17), step=0.02, steps=it + 15, engine="mpi", workers=2,
+                       resume=ck)
+    full = co.solve(_chain(4, 17), x0=0.2, step=0.02, steps=it + 15)
+    assert _rel(resumed.x, full.x) <= 1e-12
