@@ -138,6 +138,8 @@ def run(spec: str, engine: str | None, workers: int | None, step: float | None,
     opts.setdefault("steps", 1000)
     x0 = opts.pop("x0", None)
     result = solve(s.composite, x0, progress=False if quiet else None, **opts)
+    if result.stats.get("rank", 0) != 0:
+        return  # under mpiexec every rank runs this; rank 0 writes and reports
     if output:
         atomic_write(output, json.dumps(result.to_dict(), indent=2))
     if plot_path:
