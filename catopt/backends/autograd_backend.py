@@ -17,7 +17,7 @@ __all__ = ["AutogradBackend"]
 
 
 class AutogradBackend:
-    """``R[f](x, 1)`` by autograd's reverse mode."""
+    """``R[f](x, dy) = J_f(x)^T dy`` by autograd's reverse mode."""
 
     name = "autograd"
 
@@ -29,6 +29,15 @@ class AutogradBackend:
             return v, g
 
         return value_and_grad
+
+    def reverse_derivative(self, fun: Callable[[Any], Any]) -> Callable[..., np.ndarray]:
+        """``(x, dy) -> J_f(x)^T dy`` for ``f: R^n -> R^m``."""
+
+        def R(x: np.ndarray, dy: Any) -> np.ndarray:
+            vjp, _ = autograd.make_vjp(fun)(np.asarray(x, dtype=float))
+            return np.asarray(vjp(np.asarray(dy, dtype=float)), dtype=float)
+
+        return R
 
     def __repr__(self) -> str:
         return "AutogradBackend()"

@@ -13,7 +13,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-__all__ = ["Backend", "ValueAndGrad"]
+__all__ = ["Backend", "ReverseDerivative", "ValueAndGrad"]
 
 ValueAndGrad = Callable[[np.ndarray], tuple[float, np.ndarray]]
 
@@ -27,3 +27,11 @@ class Backend(Protocol):
     def value_and_grad(self, fun: Callable[[Any], Any]) -> ValueAndGrad:
         """A function ``x -> (f(x), R[f](x, 1))`` on flat float vectors."""
         ...
+
+
+class ReverseDerivative(Protocol):
+    """Backends that also give ``R[f](x, dy)`` for maps ``f: R^n -> R^m`` provide
+    ``reverse_derivative(fun) -> ((x, dy) -> R[f](x, dy))`` (autograd, torch, jax, manual;
+    Z2 polynomials have :func:`catopt.backends.z2.reverse_derivative`)."""
+
+    def reverse_derivative(self, fun: Callable[[Any], Any]) -> Callable[..., np.ndarray]: ...

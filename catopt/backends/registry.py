@@ -13,6 +13,9 @@ __all__ = ["get_backend", "register_backend", "available_backends"]
 # name -> "module:attr" of a zero-argument factory, imported lazily
 _LAZY: dict[str, str] = {
     "autograd": "catopt.backends.autograd_backend:AutogradBackend",
+    "torch": "catopt.backends.torch_backend:TorchBackend",
+    "jax": "catopt.backends.jax_backend:JaxBackend",
+    "z2": "catopt.backends.z2:Z2Backend",
 }
 _INSTANCES: dict[str, Backend] = {}
 

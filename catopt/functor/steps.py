@@ -13,7 +13,9 @@ import numpy as np
 
 from catopt.errors import CatoptError
 
-__all__ = ["StepRule", "Constant", "as_step_rule"]
+__all__ = [
+    "StepRule", "Constant", "InverseTime", "InverseSqrt", "LogStep", "Armijo", "as_step_rule",
+]
 
 
 class StepRule:
@@ -88,3 +90,86 @@ def as_step_rule(step: Any) -> StepRule:
     if callable(step):
         return _Schedule(step)
     return Constant(step)
+
+
+class InverseTime(StepRule):
+    """``eta_t = eta0 / (1 + t / t0)``: natural (depends on ``t`` only)."""
+
+    def __init__(self, eta0: float, t0: float = 1.0) -> None:
+        self.eta0 = _positive(eta0, "eta0")
+        self.t0 = _positive(t0, "t0")
+
+    def __call__(self, t: int) -> float:
+        return self.eta0 / (1.0 + t / self.t0)
+
+    def __repr__(self) -> str:
+        return f"InverseTime({self.eta0!r}, t0={self.t0!r})"
+
+
+class InverseSqrt(StepRule):
+    """``eta_t = eta0 / sqrt(1 + t / t0)``: natural."""
+
+    def __init__(self, eta0: float, t0: float = 1.0) -> None:
+        self.eta0 = _positive(eta0, "eta0")
+        self.t0 = _positive(t0, "t0")
+
+    def __call__(self, t: int) -> float:
+        return self.eta0 / float(np.sqrt(1.0 + t / self.t0))
+
+    def __repr__(self) -> str:
+        return f"InverseSqrt({self.eta0!r}, t0={self.t0!r})"
+
+
+class LogStep(StepRule):
+    """The logarithmic step of Shamaee, Hafshejani and Saeidian (2024) with warm restarts:
+    ``eta_t = eta0 (1 - ln s / ln T)`` where ``s = (t mod T) + 1`` runs 1..T in each cycle
+    of ``T`` iterations. Natural: it depends on ``t`` only."""
+
+    def __init__(self, eta0: float, T: int) -> None:
+        self.eta0 = _positive(eta0, "eta0")
+        if isinstance(T, bool) or not isinstance(T, int) or T < 2:
+            raise CatoptError(f"the cycle length T must be an int >= 2, got {T!r}")
+        self.T = T
+
+    def __call__(self, t: int) -> float:
+        s = (t % self.T) + 1
+        return self.eta0 * (1.0 - np.log(s) / np.log(self.T))
+
+    def __repr__(self) -> str:
+        return f"LogStep({self.eta0!r}, T={self.T})"
+
+
+class Armijo(StepRule):
+    """Armijo backtracking: the largest ``eta = eta0 * beta^k`` with
+    ``f(x - eta g) <= f(x) - c eta |g|^2``. Global, not natural: each trial needs the
+    composite objective, a global reduction on a distributed engine."""
+
+    natural = False
+
+    def __init__(self, eta0: float = 1.0, beta: float = 0.5, c: float = 1e-4,
+                 max_backtracks: int = 50) -> None:
+        self.eta0 = _positive(eta0, "eta0")
+        self.beta = _positive(beta, "beta")
+        self.c = _positive(c, "c")
+        if not self.beta < 1:
+            raise CatoptError(f"beta must be below 1, got {beta!r}")
+        self.max_backtracks = max_backtracks
+        self.trials = 0
+
+    def __call__(self, t: int) -> float:
+        return self.eta0
+
+    def step_at(self, t: int, x: np.ndarray, value: float, grad: np.ndarray,
+                objective: Callable[[np.ndarray], float]) -> float:
+        g2 = float(grad @ grad)
+        eta = self.eta0
+        for _ in range(self.max_backtracks):
+            self.trials += 1
+            trial = objective(x - eta * grad)
+            if np.isfinite(trial) and trial <= value - self.c * eta * g2:
+                return eta
+            eta *= self.beta
+        return eta
+
+    def __repr__(self) -> str:
+        return f"Armijo(eta0={self.eta0!r}, beta={self.beta!r}, c={self.c!r})"
