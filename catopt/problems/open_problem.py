@@ -68,8 +68,12 @@ class OpenProblem(Open):
                 flat_grad: Callable[[Any], Any] = grad
             else:
 
+                single = len(sp) == 1
+
                 def flat_grad(x: Any) -> Any:
                     g = grad(*views(x))
+                    if single and not isinstance(g, (Mapping, list, tuple)):
+                        g = [g]  # one variable: the gradient is that variable's array
                     return sp.pack(g)
 
             def vg(x: np.ndarray) -> tuple[Any, Any]:

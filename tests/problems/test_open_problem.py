@@ -75,6 +75,11 @@ def test_manual_gradient_integer_and_named() -> None:
     np.testing.assert_allclose(q2.gradient([3.0, 1.0, 2.0]), [3.0, 3.0, 3.0])
 
 
+def test_manual_gradient_of_a_single_named_variable() -> None:
+    q = co.OpenProblem(lambda W: float(np.sum(W**2)), {"W": (2, 2)}, grad=lambda W: 2 * W)
+    np.testing.assert_allclose(q.gradient(np.arange(4.0)), 2 * np.arange(4.0))
+
+
 def test_value_and_grad_and_call() -> None:
     p = co.OpenProblem(lambda x: anp.sum(x**3), 2)
     v, g = p.value_and_grad([1.0, 2.0])
