@@ -18,7 +18,7 @@ lint: setup
 	$(PY) -m ruff check .
 
 docs: setup
-	$(PY) scripts/docs_images.py
+	PY=$(PY) bash scripts/gallery.sh
 	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
 
 bench: setup

@@ -20,6 +20,7 @@ Run: ``python examples/two_layer_linear.py [--quick]``.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import numpy as np
 
@@ -204,10 +205,32 @@ def data_parallel_experiment(rng: np.random.Generator, K: int = 4, steps: int = 
             "labels_equal": parallel.labels == single.labels, "loss": float(s.objective[-1])}
 
 
+def plot(ad: dict, outdir: Path) -> None:
+    """Loss under the adaptive step and constant steps, and the steps themselves."""
+    from catopt.interfaces.plot import _pyplot, _save
+
+    plt = _pyplot()
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.4))
+    for label, hist in (("adaptive", ad["adaptive"]), ("eta_max", ad["constant"][1.0]),
+                        ("eta_max / 2", ad["constant"][0.5])):
+        a1.semilogy(hist, label=label)
+    a1.set_xlabel("iteration")
+    a1.set_ylabel("loss")
+    a1.legend()
+    a2.plot(ad["steps"], label="eta_t")
+    a2.axhline(ad["eta_max"], color="gray", ls="--", label="eta_max")
+    a2.set_xlabel("iteration")
+    a2.legend()
+    fig.tight_layout()
+    outdir.mkdir(parents=True, exist_ok=True)
+    _save(fig, outdir / "two_layer_linear.png")
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer seeds, smaller data")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--outdir", type=Path, default=None, help="where to write figures")
     args = parser.parse_args(argv)
     rng = np.random.default_rng(args.seed)
 
@@ -235,6 +258,9 @@ def main(argv: list[str] | None = None) -> dict:
 
     dp = data_parallel_experiment(rng)
     print(f"\n5. data parallel over 4 agents: max |iterate difference| = {dp['max_diff']:.2e}")
+    if args.outdir is not None:
+        plot(ad, args.outdir)
+        print(f"figure: {args.outdir / 'two_layer_linear.png'}")
     return {"imbalance": imb, "adaptive": ad, "table": tab, "data_parallel": dp}
 
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The main job: a bundled composite problem through the command line, then the same problem
-# from Python with the functor's naturality checked. Outputs go to out/ (ignored by git).
+# The main job: a bundled composite problem through the command line, the same problem from
+# Python with the functor's naturality checked, then the headline example: multitask learning,
+# distributed. Outputs go to out/ (ignored by git).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -30,7 +31,11 @@ echo
 echo "== the same problem from Python, against a linear solve"
 PYTHONPATH=. $PY examples/three_quadratics.py --quick | tail -4
 echo
+echo "== the headline: multitask learning, distributed (in-process and on MPI)"
+PYTHONPATH=. $PY examples/multitask.py --demo --outdir out 2>/dev/null
+echo
 echo "files written:"
-for f in out/quadratics.svg out/quadratics_system.png out/result.json out/loss.png; do
+for f in out/quadratics.svg out/quadratics_system.png out/result.json out/loss.png \
+         out/multitask_uwd.svg out/multitask_system.svg out/multitask_loss.png; do
   echo "  $f"
 done

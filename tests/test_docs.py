@@ -18,8 +18,8 @@ def test_docs_build_strict(tmp_path: Path) -> None:
     pytest.importorskip("mkdocs")
     if shutil.which("dot") is None:
         pytest.skip("the docs' drawings need graphviz's dot")
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "docs_images.py")], check=True,
-                   cwd=ROOT)
+    subprocess.run(["bash", str(ROOT / "scripts" / "gallery.sh")], check=True, cwd=ROOT,
+                   env=dict(os.environ, PY=sys.executable), capture_output=True)
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
     proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q",
                            "--site-dir", str(tmp_path / "site")], cwd=ROOT,
@@ -27,3 +27,6 @@ def test_docs_build_strict(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert (tmp_path / "site" / "index.html").exists()
     assert (tmp_path / "site" / "api" / "index.html").read_text().count("OpenProblem") > 3
+    gallery = (tmp_path / "site" / "gallery" / "multitask" / "index.html").read_text()
+    assert "img/multitask_uwd.svg" in gallery
+    assert (tmp_path / "site" / "gallery" / "img" / "multitask_uwd.svg").exists()
