@@ -38,6 +38,7 @@ from catopt.functor import (
 )
 from catopt.limits import Limits, get_limits, limits, set_limits
 from catopt.problems import OpenProblem, compose
+from catopt.problems.family import BoxFamily, fuse_families
 from catopt.systems import OpenContinuousSystem, OpenDiscreteSystem
 from catopt.wiring import UWD, Space, UWDBuilder, relation
 
@@ -55,6 +56,8 @@ __all__ = [
     "OpenContinuousSystem",
     "OpenDiscreteSystem",
     "compose",
+    "BoxFamily",
+    "fuse_families",
     # functor
     "gradient_flow",
     "gradient_descent",

@@ -18,11 +18,14 @@ has the smallest cut (then the lowest imbalance).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 
 from catopt.errors import EngineError
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 _CLIQUE_MAX = 16  # readers of one coordinate joined pairwise in the block graph
 _KL_MAX = 1000  # blocks: Kernighan-Lin (quadratic per pass) only below this
@@ -49,6 +52,8 @@ def block_graph(index: np.ndarray, offsets: np.ndarray, n: int,
                 costs: Sequence[float]) -> nx.Graph:
     """The block graph: nodes are blocks (``cost``), edges count shared scalar coordinates."""
     nb = len(offsets) - 1
+    import networkx as nx  # imported when first used: it costs ~90 ms at start-up
+
     g = nx.Graph()
     for b in range(nb):
         g.add_node(b, cost=float(costs[b]))
@@ -112,6 +117,8 @@ def _pack(groups: list[list[int]], costs: np.ndarray, k: int) -> np.ndarray:
 
 
 def _kernighan_lin(g: nx.Graph, k: int, seed: int) -> np.ndarray:
+    from networkx.algorithms.community import kernighan_lin_bisection
+
     """Recursive Kernighan-Lin bisection into ``k`` parts (node counts split k1 : k2)."""
     part = np.zeros(g.number_of_nodes(), dtype=np.int64)
 
@@ -124,7 +131,7 @@ def _kernighan_lin(g: nx.Graph, k: int, seed: int) -> np.ndarray:
         sub = g.subgraph(nodes)
         init = (set(nodes[:m]), set(nodes[m:]))
         if len(nodes) >= 2 and m == len(nodes) - m:
-            a, b = nx.algorithms.community.kernighan_lin_bisection(
+            a, b = kernighan_lin_bisection(
                 sub, partition=init, weight="weight", seed=seed
             )
         else:  # KL keeps the sizes of its halves; start from the cost-split chunks
@@ -137,7 +144,9 @@ def _kernighan_lin(g: nx.Graph, k: int, seed: int) -> np.ndarray:
 
 
 def _communities(g: nx.Graph, costs: np.ndarray, k: int, seed: int) -> np.ndarray:
-    comms = nx.algorithms.community.louvain_communities(g, weight="weight", seed=seed)
+    from networkx.algorithms.community import louvain_communities
+
+    comms = louvain_communities(g, weight="weight", seed=seed)
     return _pack([sorted(c) for c in comms], costs, k)
 
 

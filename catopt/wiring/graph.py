@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from catopt.wiring.uwd import UWD
+
+if TYPE_CHECKING:  # networkx is imported when first used: it costs ~90 ms at start-up
+    import networkx as nx
 
 __all__ = ["to_networkx"]
 
@@ -16,6 +19,8 @@ def to_networkx(d: UWD) -> nx.MultiGraph:
     Node attributes: ``kind``, ``name``; junctions also ``shape`` and ``outer`` (the outer port
     indices on it).
     """
+    import networkx as nx
+
     g = nx.MultiGraph()
     outer_of: dict[int, list[int]] = {}
     for k, j in enumerate(d.outer_indices):

@@ -1,0 +1,165 @@
+"""Box families: many boxes made from one objective with per-box data, differentiated in one
+vectorized call.
+
+A family's objective is written over a batch axis: ``objective(X, **data)`` takes ``X`` of
+shape ``(k, n)`` (k boxes' flat states) and the matching rows of each data array, and returns
+the ``k`` boxes' values. Because boxes are independent, the gradient of the *sum* with respect
+to ``X`` holds every box's gradient, so one autograd call differentiates a whole run of boxes.
+
+``family.problems()`` gives one ordinary :class:`~catopt.OpenProblem` per box, which compose
+like any other (and behave exactly like distinct boxes); :func:`fuse_families` then replaces
+each run of a family's boxes in a composite by one batched block. It keeps the objective,
+gradient, coordinates and labels; only the number of calls per step changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import autograd
+import numpy as np
+
+from catopt.errors import CompositionError, ObjectiveError
+from catopt.problems.base import resolve_ports
+from catopt.problems.blocks import ObjectiveBlock
+from catopt.problems.open_problem import OpenProblem
+from catopt.wiring.space import Space
+
+__all__ = ["BoxFamily", "fuse_families"]
+
+
+class _MemberBlock(ObjectiveBlock):
+    """One box of a family, usable alone; remembers its family and index for fusing."""
+
+    __slots__ = ("family", "member")
+
+    def __init__(self, family: BoxFamily, member: int) -> None:
+        self.family = family
+        self.member = member
+        n = family.space.n
+
+        def value(x: np.ndarray) -> float:
+            return float(family._values(x.reshape(1, n), [member])[0])
+
+        def vg(x: np.ndarray) -> tuple[float, np.ndarray]:
+            v, g = family._value_and_grad(x.reshape(1, n), [member])
+            return float(v[0]), g[0]
+
+        super().__init__(n, value, vg, what=f"box {member} of family {family.name!r}",
+                         backend="autograd-batched")
+
+
+class _FusedBlock(ObjectiveBlock):
+    """A run of a family's boxes evaluated in one batched call."""
+
+    __slots__ = ("family", "members")
+
+    def __init__(self, family: BoxFamily, members: list[int]) -> None:
+        self.family = family
+        self.members = members
+        n, k = family.space.n, len(members)
+        rows = np.asarray(members)
+
+        def value(x: np.ndarray) -> float:
+            return float(np.sum(family._values(x.reshape(k, n), rows)))
+
+        def vg(x: np.ndarray) -> tuple[float, np.ndarray]:
+            v, g = family._value_and_grad(x.reshape(k, n), rows)
+            return float(np.sum(v)), g.ravel()
+
+        super().__init__(n * k, value, vg, what=f"{k} boxes of family {family.name!r}",
+                         backend="autograd-batched")
+
+
+class BoxFamily:
+    """``N`` boxes sharing one objective ``objective(X, **data) -> (k,)`` over a batch axis,
+    with per-box ``data`` (each array's leading axis has length ``N``).
+
+    ``space`` and ``ports`` are as for :class:`~catopt.OpenProblem` (the same for every box).
+    """
+
+    def __init__(self, objective: Callable[..., Any], space: int | Mapping[str, Any] | Space,
+                 ports: Sequence[Any] = (), *, data: Mapping[str, Any], name: str = "family",
+                 ) -> None:
+        if not callable(objective):
+            raise ObjectiveError(f"family objective must be callable, got {type(objective)}")
+        self.objective = objective
+        self.space = Space.from_spec(space)
+        self.port_variables = resolve_ports(self.space, ports)
+        self.ports = list(ports)
+        self.name = name
+        arrays = {k: np.asarray(v) for k, v in data.items()}
+        sizes = {len(v) for v in arrays.values()}
+        if len(sizes) != 1:
+            raise ObjectiveError(f"family {name!r}: data arrays must share their first axis "
+                                 f"(the number of boxes), got lengths {sorted(sizes)}")
+        (self.size,) = sizes
+        self.data = arrays
+        self._grad = autograd.grad(lambda X, d: self._sum(X, d))
+
+    def _sum(self, X: Any, d: Mapping[str, Any]) -> Any:
+        return autograd.numpy.sum(self.objective(X, **d))
+
+    def _rows(self, rows: Any) -> dict[str, np.ndarray]:
+        return {k: v[rows] for k, v in self.data.items()}
+
+    def _values(self, X: np.ndarray, rows: Any) -> np.ndarray:
+        v = np.asarray(self.objective(X, **self._rows(rows)), dtype=float)
+        if v.shape != (len(X),):
+            raise ObjectiveError(f"family {self.name!r}: objective returned shape {v.shape}, "
+                                 f"expected one value per box ({len(X)},)")
+        return v
+
+    def _value_and_grad(self, X: np.ndarray, rows: Any) -> tuple[np.ndarray, np.ndarray]:
+        d = self._rows(rows)
+        return self._values(X, rows), np.asarray(self._grad(X, d), dtype=float)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def problems(self) -> list[OpenProblem]:
+        """One open problem per box, in order."""
+        return [OpenProblem._from_parts(self.space, self.port_variables,
+                                        [_MemberBlock(self, i)], [f"{self.name}[{i}]"], None,
+                                        name=f"{self.name}[{i}]") for i in range(self.size)]
+
+    def __repr__(self) -> str:
+        return f"BoxFamily({self.name!r}, boxes={self.size}, n={self.space.n})"
+
+
+def fuse_families(problem: OpenProblem) -> OpenProblem:
+    """The same problem with each run of consecutive boxes of one family fused into one
+    batched block (one autograd call per run and step instead of one per box)."""
+    if not isinstance(problem, OpenProblem):
+        raise CompositionError(f"fuse_families takes an OpenProblem, got {type(problem)}")
+    blocks, names = [], []
+    run: list[int] = []
+    fam: BoxFamily | None = None
+    run_names: list[str] = []
+
+    def flush() -> None:
+        if fam is not None and run:
+            if len(run) == 1:
+                blocks.append(_MemberBlock(fam, run[0]))
+                names.append(run_names[0])
+            else:
+                blocks.append(_FusedBlock(fam, list(run)))
+                names.append(f"{run_names[0]}..{run_names[-1]}")
+
+    for blk, name in zip(problem.blocks, problem.block_names, strict=True):
+        if isinstance(blk, _MemberBlock):
+            if blk.family is not fam:
+                flush()
+                fam, run, run_names = blk.family, [], []
+            run.append(blk.member)
+            run_names.append(name)
+        else:
+            flush()
+            fam, run, run_names = None, [], []
+            blocks.append(blk)
+            names.append(name)
+    flush()
+    return OpenProblem._from_parts(problem.space, problem.port_variables, blocks, names,
+                                   problem.gather_index, name=problem.name,
+                                   gluing=problem.gluing, components=problem._components)
