@@ -39,19 +39,21 @@ class _MemberBlock(ObjectiveBlock):
         self.member = member
         n = family.space.n
 
+        d = family._rows(slice(member, member + 1))
+
         def value(x: np.ndarray) -> float:
-            return float(family._values(x.reshape(1, n), [member])[0])
+            return float(family._values(x.reshape(1, n), d)[0])
 
         def vg(x: np.ndarray) -> tuple[float, np.ndarray]:
-            v, g = family._value_and_grad(x.reshape(1, n), [member])
-            return float(v[0]), g[0]
+            v, g = family._vg_sum(x.reshape(1, n), d)
+            return float(v), g[0]
 
         super().__init__(n, value, vg, what=f"box {member} of family {family.name!r}",
                          backend="autograd-batched")
 
 
 class _FusedBlock(ObjectiveBlock):
-    """A run of a family's boxes evaluated in one batched call."""
+    """A run of a family's boxes evaluated in one batched call (its data rows taken once)."""
 
     __slots__ = ("family", "members")
 
@@ -59,14 +61,18 @@ class _FusedBlock(ObjectiveBlock):
         self.family = family
         self.members = members
         n, k = family.space.n, len(members)
-        rows = np.asarray(members)
+        rows: Any = np.asarray(members)
+        if np.array_equal(rows, np.arange(rows[0], rows[0] + k)):
+            rows = slice(int(rows[0]), int(rows[0]) + k)  # contiguous: views, no copies
+        d = family._rows(rows)
+        vg_sum = family._vg_sum
 
         def value(x: np.ndarray) -> float:
-            return float(np.sum(family._values(x.reshape(k, n), rows)))
+            return float(np.sum(family._values(x.reshape(k, n), d)))
 
         def vg(x: np.ndarray) -> tuple[float, np.ndarray]:
-            v, g = family._value_and_grad(x.reshape(k, n), rows)
-            return float(np.sum(v)), g.ravel()
+            v, g = vg_sum(x.reshape(k, n), d)
+            return float(v), g.ravel()
 
         super().__init__(n * k, value, vg, what=f"{k} boxes of family {family.name!r}",
                          backend="autograd-batched")
@@ -77,11 +83,12 @@ class BoxFamily:
     with per-box ``data`` (each array's leading axis has length ``N``).
 
     ``space`` and ``ports`` are as for :class:`~catopt.OpenProblem` (the same for every box).
+    ``grad(X, **data) -> (k, n)``, if given, replaces autograd with a batched gradient.
     """
 
     def __init__(self, objective: Callable[..., Any], space: int | Mapping[str, Any] | Space,
                  ports: Sequence[Any] = (), *, data: Mapping[str, Any], name: str = "family",
-                 ) -> None:
+                 grad: Callable[..., Any] | None = None) -> None:
         if not callable(objective):
             raise ObjectiveError(f"family objective must be callable, got {type(objective)}")
         self.objective = objective
@@ -96,24 +103,36 @@ class BoxFamily:
                                  f"(the number of boxes), got lengths {sorted(sizes)}")
         (self.size,) = sizes
         self.data = arrays
-        self._grad = autograd.grad(lambda X, d: self._sum(X, d))
+        if grad is None:
+            self._vg = autograd.value_and_grad(self._sum)
+        else:  # a batched gradient written by hand: grad(X, **data) -> (k, n)
+
+            def manual(X: np.ndarray, d: Mapping[str, Any]) -> tuple[Any, Any]:
+                return self._sum(X, d), grad(X, **d)
+
+            self._vg = manual
 
     def _sum(self, X: Any, d: Mapping[str, Any]) -> Any:
-        return autograd.numpy.sum(self.objective(X, **d))
+        v = self.objective(X, **d)
+        if np.shape(v) != (len(X),):
+            raise ObjectiveError(f"family {self.name!r}: objective returned shape "
+                                 f"{np.shape(v)}, expected one value per box ({len(X)},)")
+        return autograd.numpy.sum(v)
 
     def _rows(self, rows: Any) -> dict[str, np.ndarray]:
         return {k: v[rows] for k, v in self.data.items()}
 
-    def _values(self, X: np.ndarray, rows: Any) -> np.ndarray:
-        v = np.asarray(self.objective(X, **self._rows(rows)), dtype=float)
+    def _values(self, X: np.ndarray, d: Mapping[str, Any]) -> np.ndarray:
+        v = np.asarray(self.objective(X, **d), dtype=float)
         if v.shape != (len(X),):
             raise ObjectiveError(f"family {self.name!r}: objective returned shape {v.shape}, "
                                  f"expected one value per box ({len(X)},)")
         return v
 
-    def _value_and_grad(self, X: np.ndarray, rows: Any) -> tuple[np.ndarray, np.ndarray]:
-        d = self._rows(rows)
-        return self._values(X, rows), np.asarray(self._grad(X, d), dtype=float)
+    def _vg_sum(self, X: np.ndarray, d: Mapping[str, Any]) -> tuple[float, np.ndarray]:
+        """The boxes' summed value and every box's gradient, in one autograd call."""
+        v, g = self._vg(X, d)
+        return float(v), np.asarray(g, dtype=float)
 
     def __len__(self) -> int:
         return self.size
