@@ -88,6 +88,8 @@ a = [0.0, 1.0]
         ("ports = [0, 1]", "ports = [0, 5]", r"key 'ports': entry 1 is 5"),
         ("ports = [0, 1]", "ports = [0]", "box 'f' has 2 ports"),
         ('objective = "quadratic"', 'objective = "cubic"', r"key 'objective': expected one of"),
+        # found by atheris: an inline table where a family name belongs
+        ('objective = "quadratic"', "objective = { a = 1 }", r"key 'objective': expected one"),
         ("P = [[1.0, 0.0], [0.0, 1.0]]", "P = [[1.0]]", r"key 'P': expected a 2x2 matrix"),
         ("P = [[1.0, 0.0], [0.0, 1.0]]", 'P = "nope.npy"', r"key 'P': data file 'nope.npy' not"),
         ("P = [[1.0, 0.0], [0.0, 1.0]]", 'P = "../../etc/x.npy"', "leaves the spec's folder"),
