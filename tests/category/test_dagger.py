@@ -6,6 +6,7 @@ Each law is also shown to fail for a deliberately broken operator.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -124,3 +125,13 @@ def test_multitask_check_fails_without_sharing() -> None:
     unshared = tensor_all(Fs) << (delete(s0) @ tensor_all([create(s0)] * N))
     uwd = _multitask_uwd(N, s0, si, shared_first=True)
     assert not co.category.equivalent(unshared.thing, co.compose(uwd, [F.thing for F in Fs]))
+
+
+def test_bad_input_in_applicative_order() -> None:
+    r = np.random.default_rng(3)
+    F, G = morphism(r, [()], [(2,)], "F"), morphism(r, [(3,)], [()], "G")
+    with pytest.raises(co.CompositionError,
+                       match=r"cannot compose F : R -> R\^2 with G : R\^3 -> R"):
+        G << F
+    with pytest.raises(co.CompositionError, match="expected a Morphism"):
+        F << "G"  # type: ignore[operator]
