@@ -84,8 +84,9 @@ class XuConstants:
 
 
 def xu_constants(X: np.ndarray, Y: np.ndarray, W1: np.ndarray, W2: np.ndarray,
-                 c1: float = 0.5, c2: float = 2.0) -> XuConstants:
-    """The constants of the rate bound from the data and the initial weights."""
+                 c1: float = 0.5, c2: float = 1.5) -> XuConstants:
+    """The constants of the rate bound from the data and the initial weights; ``c1 = 0.5``,
+    ``c2 = 1.5`` are the values of the paper's simulations (section 4)."""
     if not (0 < c1 < 1 < c2):
         raise CatoptError(f"need 0 < c1 < 1 < c2, got c1={c1}, c2={c2}")
     sx = np.linalg.svd(X, compute_uv=False)
