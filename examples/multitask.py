@@ -229,8 +229,16 @@ def main(argv: list[str] | None = None) -> dict:
     flat, nested = hard_sharing(tasks, 8, k), hierarchical(tasks, 8, k, groups=2)
     y = rng.standard_normal(flat.n)
     perm = assert_equivalent(flat, nested)
+    # operadic substitution: put each group's diagram into its box of the outer diagram and
+    # compose once; this equals composing twice (the nested problem)
+    groups = [nested.components[g] for g in nested.diagram.boxes]
+    once = co.compose(nested.diagram.substitute(
+        {g: c.diagram for g, c in zip(nested.diagram.boxes, groups)}),
+        [t for c in groups for t in c.components.values()])
+    assert_equivalent(once, nested)
     print(f"\nhierarchical sharing (2 groups, nested diagrams) equals the flat problem: "
-          f"|f - f'| = {abs(flat.objective(y) - nested.objective(y[perm])):.1e}")
+          f"|f - f'| = {abs(flat.objective(y) - nested.objective(y[perm])):.1e}; "
+          f"substituting the groups' diagrams (UWD.substitute) and composing once: equal")
 
     if args.outdir is not None or args.demo:
         outdir = args.outdir or Path("out")

@@ -23,4 +23,5 @@ def test_example_claims(tmp_path: Path, capsys) -> None:
         assert r["soft"] < r["single"], (key, r)
     for name in ("multitask_uwd.svg", "multitask_system.svg", "multitask_loss.png"):
         assert (tmp_path / name).stat().st_size > 500
-    assert "equals the flat problem" in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert "equals the flat problem" in text and "composing once: equal" in text
