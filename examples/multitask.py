@@ -205,7 +205,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     rng = np.random.default_rng(args.seed)
     start = time.perf_counter()
-    n_tasks, steps = (4, 300) if args.quick else (8, 1500)
+    n_tasks, steps = (4, 300) if args.quick else (8, 600)
     k, step = 3, 0.5
 
     syn = synthetic(rng, n_tasks, n_train=15, n_test=200)
