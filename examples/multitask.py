@@ -233,7 +233,7 @@ def main(argv: list[str] | None = None) -> dict:
     # compose once; this equals composing twice (the nested problem)
     groups = [nested.components[g] for g in nested.diagram.boxes]
     once = co.compose(nested.diagram.substitute(
-        {g: c.diagram for g, c in zip(nested.diagram.boxes, groups)}),
+        {g: c.diagram for g, c in zip(nested.diagram.boxes, groups, strict=True)}),
         [t for c in groups for t in c.components.values()])
     assert_equivalent(once, nested)
     print(f"\nhierarchical sharing (2 groups, nested diagrams) equals the flat problem: "

@@ -95,8 +95,9 @@ def imbalance_experiment(rng: np.random.Generator) -> dict:
 # -- 2 and 3. linear convergence, adaptive step -----------------------------------------------
 
 def adaptive_experiment(rng: np.random.Generator, steps: int) -> dict:
-    """The paper's setting (eq. 35): X = I_20, Y = X W(0) + 0.01 eps, m = 1."""
-    n, h, m = 20, 5, 1
+    """The paper's setting (eq. 35): X = I_20, Y = X W(0) + 0.01 eps, m = 1; width h = n, so
+    that lambda_n(D(0)) in alpha0 (Table 2) exists."""
+    n, h, m = 20, 20, 1
     W1, W2 = 0.5 * rng.standard_normal((n, h)), 0.5 * rng.standard_normal((h, m))
     X = np.eye(n)
     Y = X @ W1 @ W2 + 0.01 * rng.standard_normal((n, m))
@@ -114,7 +115,8 @@ def adaptive_experiment(rng: np.random.Generator, steps: int) -> dict:
         constants[mult] = r.history
     # the certified bounds prod_k f(eta_k, k) L(0): the adaptive step minimizes each factor, so
     # its certificate is at most that of any constant step eta <= eta_max (here eta_max)
-    cert_adaptive = hist[0] * np.prod([consts.rate(e, L) for e, L in zip(rule.steps, hist)])
+    cert_adaptive = hist[0] * np.prod([consts.rate(e, L)
+                                       for e, L in zip(rule.steps, hist[:-1], strict=True)])
     cert_constant = hist[0] * np.prod([consts.rate(consts.eta_max, L)
                                        for L in constants[1.0][:-1]])
     # linear rate: slope of log L over the second half of the adaptive run
@@ -208,7 +210,8 @@ def data_parallel_experiment(rng: np.random.Generator, K: int = 4, steps: int = 
                     record_every=1)
     s = co.simulate(co.gradient_descent(single, eta), x0, steps, record_every=1)
     return {"max_diff": float(np.max(np.abs(a.states - s.states))),
-            "labels_equal": parallel.labels == single.labels, "loss": float(s.objective[-1])}
+            "labels_equal": parallel.labels == single.labels, "loss": float(s.objective[-1]),
+            "diagram": parallel.diagram}
 
 
 def plot(ad: dict, outdir: Path) -> None:
@@ -268,8 +271,12 @@ def main(argv: list[str] | None = None) -> dict:
     dp = data_parallel_experiment(rng)
     print(f"\n5. data parallel over 4 agents: max |iterate difference| = {dp['max_diff']:.2e}")
     if args.outdir is not None:
+        from catopt.interfaces.draw import draw
+
         plot(ad, args.outdir)
-        print(f"figure: {args.outdir / 'two_layer_linear.png'}")
+        draw(dp["diagram"], args.outdir / "two_layer_linear_uwd.svg")
+        print(f"figures: {args.outdir / 'two_layer_linear.png'}, "
+              f"{args.outdir / 'two_layer_linear_uwd.svg'}")
     return {"imbalance": imb, "adaptive": ad, "table": tab, "data_parallel": dp}
 
 

@@ -111,8 +111,10 @@ def xu_constants(X: np.ndarray, Y: np.ndarray, W1: np.ndarray, W2: np.ndarray,
     d_plus = lam_plus - max(nth(ev, n), 0.0)
     d_minus = lam_minus - max(nth(evn, m), 0.0)
     delta = max(nth(ev, n), 0.0) + max(nth(evn, m), 0.0)
-    alpha0 = (-d_plus + np.sqrt((d_plus + delta) ** 2 + 4 * p1**2)) / 2 \
-        + (-d_minus + np.sqrt((d_minus + delta) ** 2 + 4 * p1**2)) / 2
+    # the two terms bound lambda_n(W1 W1') and lambda_m(W2'W2); a hidden layer narrower than
+    # n (resp. m) makes that matrix singular, so its term is 0 (lambda_n(D) does not exist)
+    alpha0 = ((-d_plus + np.sqrt((d_plus + delta) ** 2 + 4 * p1**2)) / 2 if h >= n else 0.0) \
+        + ((-d_minus + np.sqrt((d_minus + delta) ** 2 + 4 * p1**2)) / 2 if h >= m else 0.0)
     beta0 = (lam_plus + np.sqrt(lam_plus**2 + 4 * p2**2)) / 2 \
         + (lam_minus + np.sqrt(lam_minus**2 + 4 * p2**2)) / 2
     L0 = 0.5 * e0**2
