@@ -115,10 +115,11 @@ def adaptive_experiment(rng: np.random.Generator, steps: int) -> dict:
         constants[mult] = r.history
     # the certified bounds prod_k f(eta_k, k) L(0): the adaptive step minimizes each factor, so
     # its certificate is at most that of any constant step eta <= eta_max (here eta_max)
-    cert_adaptive = hist[0] * np.prod([consts.rate(e, L)
-                                       for e, L in zip(rule.steps, hist[:-1], strict=True)])
-    cert_constant = hist[0] * np.prod([consts.rate(consts.eta_max, L)
-                                       for L in constants[1.0][:-1]])
+    curve_adaptive = hist[0] * np.cumprod([1.0] + [consts.rate(e, L) for e, L in
+                                                   zip(rule.steps, hist[:-1], strict=True)])
+    curve_constant = hist[0] * np.cumprod([1.0] + [consts.rate(consts.eta_max, L)
+                                                   for L in constants[1.0][:-1]])
+    cert_adaptive, cert_constant = curve_adaptive[-1], curve_constant[-1]
     # linear rate: slope of log L over the second half of the adaptive run
     t = np.arange(len(hist))
     half = len(hist) // 2
@@ -129,7 +130,8 @@ def adaptive_experiment(rng: np.random.Generator, steps: int) -> dict:
     return {"eta_max": consts.eta_max, "steps": rule.steps, "adaptive": hist,
             "constant": constants, "bound_ok": bound_ok, "rate": float(np.exp(slope)),
             "r2": float(r2), "alpha0": consts.alpha0, "f0": consts.rate(rule.steps[0], hist[0]),
-            "certificate": (float(cert_adaptive), float(cert_constant))}
+            "certificate": (float(cert_adaptive), float(cert_constant)),
+            "certificate_curves": (curve_adaptive, curve_constant)}
 
 
 # -- 4. the five-initialization table ---------------------------------------------------------
@@ -220,9 +222,12 @@ def plot(ad: dict, outdir: Path) -> None:
 
     plt = _pyplot()
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.4))
-    for label, hist in (("adaptive", ad["adaptive"]), ("eta_max", ad["constant"][1.0]),
-                        ("eta_max / 2", ad["constant"][0.5])):
-        a1.semilogy(hist, label=label)
+    for label, hist, style in (("adaptive", ad["adaptive"], "C0-"),
+                               ("eta_max", ad["constant"][1.0], "C1-"),
+                               ("eta_max / 2", ad["constant"][0.5], "C2:"),
+                               ("bound, adaptive", ad["certificate_curves"][0], "C0--"),
+                               ("bound, eta_max", ad["certificate_curves"][1], "C1--")):
+        a1.semilogy(hist, style, label=label)
     a1.set_xlabel("iteration")
     a1.set_ylabel("loss")
     a1.legend()
