@@ -10,7 +10,7 @@ is a hypergraph functor, so the composite's gradient system is a distributed alg
 """
 
 from catopt import category
-from catopt.category import Morphism, copy, create, delete, identity, merge, swap, tensor_all
+from catopt.category import Morphism
 from catopt.engines import ExecutionPlan, SolveResult, Trajectory, compile_plan, simulate, solve
 from catopt.errors import (
     BackendError,
@@ -68,13 +68,6 @@ __all__ = [
     # the hypergraph category
     "category",
     "Morphism",
-    "identity",
-    "swap",
-    "copy",
-    "merge",
-    "create",
-    "delete",
-    "tensor_all",
     # engines
     "simulate",
     "solve",
