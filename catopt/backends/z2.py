@@ -27,9 +27,23 @@ import numpy as np
 from catopt.errors import CatoptError
 
 __all__ = ["Z2Poly", "var", "const", "reverse_derivative", "evaluate", "substitute",
-           "Z2Backend"]
+           "as_bits", "Z2Backend"]
 
 Monomial = tuple[tuple[int, int], ...]  # sorted (variable, exponent >= 1) pairs
+
+
+def as_bits(x: Any, what: str = "x", n: int | None = None) -> np.ndarray:
+    """``x`` as a 0/1 integer vector (of length ``n`` if given); entries other than 0 and 1
+    raise instead of being silently reduced (``0.5`` or ``2`` is not an element of Z2)."""
+    a = np.asarray(x)
+    if a.ndim != 1 or (n is not None and a.shape[0] != n):
+        want = "a vector" if n is None else f"a vector of length {n}"
+        raise CatoptError(f"{what} must be {want} over Z2, got shape {a.shape}")
+    if a.dtype == bool:
+        return a.astype(np.int64)
+    if a.dtype.kind not in "iuf" or not np.isin(a, (0, 1)).all():
+        raise CatoptError(f"{what} must have entries 0 or 1 (elements of Z2), got {a.tolist()}")
+    return a.astype(np.int64)
 
 
 def _mono(d: Mapping[int, int]) -> Monomial:
@@ -216,10 +230,36 @@ class Z2Backend:
         R = reverse_derivative([fun], n)
 
         def vg(x: np.ndarray) -> tuple[float, np.ndarray]:
-            xb = np.asarray(x).astype(np.int64) % 2
+            xb = as_bits(x)
+            if len(xb) < n:
+                raise CatoptError(f"the Z2 objective uses x{n - 1} but the state has only "
+                                  f"{len(xb)} bits")
             g = R(xb, [1])
             full = np.zeros(len(x))
             full[: len(g)] = g
             return float(fun(xb)), full
 
         return vg
+
+    def reverse_derivative(self, fun: Any) -> Any:
+        """``(x, dy) -> R[f](x, dy)`` for a Z2Poly or a sequence of them (a map
+        ``Z2^n -> Z2^m``); ``x`` may be longer than the variables used (the rest get 0)."""
+        polys = [fun] if isinstance(fun, Z2Poly) else list(fun) \
+            if isinstance(fun, (list, tuple)) else None
+        if not polys or not all(isinstance(p, Z2Poly) for p in polys):
+            raise CatoptError("the z2 backend's reverse derivative takes a Z2Poly or a "
+                              f"non-empty list of them, got {type(fun).__name__}")
+        n = 1 + max((max(p.variables, default=-1) for p in polys), default=-1)
+        R = reverse_derivative(polys, n)
+        m = len(polys)
+
+        def rd(x: Any, dy: Any) -> np.ndarray:
+            xb = as_bits(x)
+            if len(xb) < n:
+                raise CatoptError(f"the Z2 map uses x{n - 1} but x has only {len(xb)} bits")
+            d = as_bits(np.atleast_1d(dy), "dy", m)
+            out = np.zeros(len(xb), dtype=np.int64)
+            out[:n] = R(xb, d)
+            return out
+
+        return rd
