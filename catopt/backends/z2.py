@@ -54,13 +54,43 @@ class Z2Poly:
     """A formal polynomial over Z2 (immutable). Build with :func:`var`, :func:`const`, ``+``
     (XOR) and ``*`` (AND)."""
 
-    __slots__ = ("monomials",)
+    __slots__ = ("monomials", "_E")
 
     def __init__(self, monomials: Iterable[Monomial] = ()) -> None:
         out: set[Monomial] = set()
         for m in monomials:
             out ^= {m}  # coefficients in Z2: a repeated monomial cancels
         self.monomials: frozenset[Monomial] = frozenset(out)
+        self._E: np.ndarray | None = None
+
+    def exponents(self) -> np.ndarray:
+        """The exponent matrix ``E`` (monomials x variables ``0..max``), cached."""
+        if self._E is None:
+            width = 1 + max(self.variables, default=-1)
+            E = np.zeros((len(self.monomials), width), dtype=np.int64)
+            for k, m in enumerate(self.monomials):
+                for v, e in m:
+                    E[k, v] = e
+            self._E = E
+        return self._E
+
+    def gradient(self, x: Sequence[int] | np.ndarray, n: int | None = None) -> np.ndarray:
+        """All formal partials at ``x`` at once, ``(d/dx_i p)(x)`` for ``i < n``, vectorized
+        over monomials: monomial ``k`` contributes to ``i`` iff ``E_ki`` is odd and every
+        factor of ``x^(E_k - 1_i)`` is 1 at ``x``."""
+        E = self.exponents()
+        w = E.shape[1]
+        n = w if n is None else n
+        _fits(self, x, max(w, n))
+        out = np.zeros(n, dtype=np.int64)
+        if w == 0 or not len(E):
+            return out
+        xz = np.asarray(x)[:w] == 0
+        fails = (E > 0) & xz
+        after = (E > 1) & xz  # x_i^(e_i - 1) still vanishes at x_i = 0
+        alive = (E % 2 == 1) & (fails.sum(axis=1, keepdims=True) - fails + after == 0)
+        out[:w] = alive.sum(axis=0) % 2
+        return out
 
     # -- ring operations -------------------------------------------------------------------
     def __add__(self, other: Any) -> Z2Poly:
@@ -140,14 +170,14 @@ class Z2Poly:
         return Z2Poly(terms)
 
     def __call__(self, x: Sequence[int] | np.ndarray) -> int:
-        """Evaluate at a point of {0, 1}^n (as a Boolean function)."""
-        total = 0
-        for m in self.monomials:
-            term = 1
-            for v, _ in m:
-                term &= int(x[v])
-            total ^= term
-        return total
+        """Evaluate at a point of {0, 1}^n (as a Boolean function): the parity of the
+        monomials whose variables are all 1 at ``x``."""
+        E = self.exponents()
+        if not E.shape[1]:
+            return len(E) % 2
+        _fits(self, x, E.shape[1])
+        xz = np.asarray(x)[: E.shape[1]].astype(np.int64) == 0
+        return int((~((E > 0) & xz).any(axis=1)).sum() % 2)
 
     def __repr__(self) -> str:
         if not self.monomials:
@@ -157,6 +187,11 @@ class Z2Poly:
             parts.append("1" if not m else "*".join(
                 f"x{v}" if e == 1 else f"x{v}^{e}" for v, e in m))
         return " + ".join(parts)
+
+
+def _fits(p: Z2Poly, x: Any, width: int) -> None:
+    if len(x) < width:
+        raise CatoptError(f"{p!r} needs a point with at least {width} bits, got {len(x)}")
 
 
 def _coerce(x: Any) -> Z2Poly:
@@ -205,13 +240,16 @@ def substitute(polys: Sequence[Z2Poly], inner: Sequence[Z2Poly]) -> list[Z2Poly]
 
 def reverse_derivative(polys: Sequence[Z2Poly], n: int) -> Any:
     """``R[f](x, dy)_i = sum_j dy_j (d f_j / d x_i)(x) mod 2`` from formal derivatives."""
-    jac = [[p.partial(i) for i in range(n)] for p in polys]
+    polys = list(polys)
+    for p in polys:
+        if max(p.variables, default=-1) >= n:
+            raise CatoptError(f"{p!r} uses x{max(p.variables)} but the map has only {n} inputs")
 
     def R(x: Sequence[int] | np.ndarray, dy: Sequence[int] | np.ndarray) -> np.ndarray:
         out = np.zeros(n, dtype=np.int64)
-        for j, row in enumerate(jac):
+        for j, p in enumerate(polys):
             if int(dy[j]) % 2:
-                out ^= np.array([d(x) for d in row], dtype=np.int64)
+                out ^= p.gradient(x, n)
         return out
 
     return R

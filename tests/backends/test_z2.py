@@ -196,3 +196,18 @@ def test_z2_rejects_non_bits() -> None:
         z2_box([var(0)], [2], 1)
     with pytest.raises(co.CatoptError):
         z2_box([var(0)], [1], 1, ports=[4])
+
+
+@given(st.integers(0, 2**32 - 1))
+def test_vectorized_gradient_and_evaluation_match_the_formal_definitions(seed: int) -> None:
+    """The exponent-matrix gradient equals each formal partial polynomial evaluated, and the
+    vectorized evaluation equals the parity of the monomials with all their variables 1."""
+    rng = np.random.default_rng(seed)
+    p = random_poly(rng, 4, terms=6, max_exp=3)
+    for x in points(4):
+        assert np.array_equal(p.gradient(x, 4), [p.partial(i)(x) for i in range(4)])
+        assert p(x) == sum(all(x[v] for v, _ in m) for m in p.monomials) % 2
+    with pytest.raises(co.CatoptError, match="at least 4 bits"):
+        (var(0) * var(3))([1, 1])
+    with pytest.raises(co.CatoptError, match="only 2 inputs"):
+        reverse_derivative([var(4)], 2)
