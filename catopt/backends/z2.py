@@ -81,7 +81,10 @@ class Z2Poly:
         E = self.exponents()
         w = E.shape[1]
         n = w if n is None else n
-        _fits(self, x, max(w, n))
+        if n < w:
+            raise CatoptError(f"{self!r} uses x{w - 1}: its gradient has at least {w} entries, "
+                              f"asked for {n}")
+        _fits(self, x, n)
         out = np.zeros(n, dtype=np.int64)
         if w == 0 or not len(E):
             return out

@@ -209,5 +209,7 @@ def test_vectorized_gradient_and_evaluation_match_the_formal_definitions(seed: i
         assert p(x) == sum(all(x[v] for v, _ in m) for m in p.monomials) % 2
     with pytest.raises(co.CatoptError, match="at least 4 bits"):
         (var(0) * var(3))([1, 1])
+    with pytest.raises(co.CatoptError, match="at least 4 entries"):
+        (var(0) * var(3)).gradient([1, 1, 1, 1], 2)
     with pytest.raises(co.CatoptError, match="only 2 inputs"):
         reverse_derivative([var(4)], 2)
