@@ -38,6 +38,15 @@ class _Group(click.Group):
         except CatoptError as e:
             click.echo(f"error: {e}", err=True)
             ctx.exit(1)
+        except OSError as e:  # an output folder that cannot be written, a full disk
+            where = f" {e.filename!r}" if e.filename else ""
+            click.echo(f"error: cannot read or write{where}: {e.strerror or e}", err=True)
+            ctx.exit(1)
+
+
+def _version(f: Any) -> Any:
+    """``--version`` on a subcommand too."""
+    return click.version_option(__version__, prog_name="catopt")(f)
 
 
 def _spec(path: str, allow_import: bool = False, allow_outside: bool = False) -> Any:
@@ -76,6 +85,7 @@ def main() -> None:
 @click.option("--system", is_flag=True,
               help="Draw the distributed system (agents and messages) beside the problem.")
 @_with_spec_options
+@_version
 def draw(target: str, output: str, port_labels: bool, plain_two_port: bool, system: bool,
          allow_import: bool, allow_outside: bool) -> None:
     """Draw TARGET, a spec file or relation text, to OUTPUT."""
@@ -120,6 +130,7 @@ def draw(target: str, output: str, port_labels: bool, plain_two_port: bool, syst
               help="Resume from the checkpoint in this folder.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, no summary.")
 @_with_spec_options
+@_version
 def run(spec: str, engine: str | None, workers: int | None, step: float | None,
         steps: int | None, tol: float | None, output: str | None, plot_path: str | None,
         checkpoint: str | None, checkpoint_every: int | None, resume: str | None, quiet: bool,
@@ -128,6 +139,10 @@ def run(spec: str, engine: str | None, workers: int | None, step: float | None,
     from catopt.engines.solve import solve
     from catopt.fileio import atomic_write
 
+    if plot_path:
+        from catopt.interfaces.plot import check_format
+
+        check_format(plot_path)  # fail before the run, not after it
     s = _spec(spec, allow_import, allow_outside)
     opts = dict(s.solve)
     for key, val in (("engine", engine), ("workers", workers), ("step", step),
@@ -164,6 +179,7 @@ def run(spec: str, engine: str | None, workers: int | None, step: float | None,
 @click.option("--step", type=float, default=0.1)
 @click.option("--seed", type=int, default=0)
 @_with_spec_options
+@_version
 def check(spec: str, points: int, step: float, seed: int, allow_import: bool,
           allow_outside: bool) -> None:
     """Check the functor squares numerically on SPEC's problem.
@@ -198,6 +214,7 @@ def check(spec: str, points: int, step: float, seed: int, allow_import: bool,
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
 @_with_spec_options
+@_version
 def info(spec: str, allow_import: bool, allow_outside: bool) -> None:
     """Boxes, junctions and sizes of SPEC, and who shares which variable."""
     s = _spec(spec, allow_import, allow_outside)
@@ -224,6 +241,7 @@ def info(spec: str, allow_import: bool, allow_outside: bool) -> None:
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.argument("name", required=False)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@_version
 def examples(name: str | None, args: tuple[str, ...]) -> None:
     """List the bundled examples, or run example NAME with ARGS (e.g. --quick)."""
     if not EXAMPLES_DIR.is_dir():

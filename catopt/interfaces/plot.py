@@ -14,9 +14,13 @@ from typing import Any
 
 import numpy as np
 
+from catopt.errors import CatoptError
 from catopt.fileio import atomic_path
 
-__all__ = ["plot_result", "plot_trajectory"]
+__all__ = ["plot_result", "plot_trajectory", "check_format", "FORMATS"]
+
+#: file extensions the plots are written in
+FORMATS = ("png", "svg", "pdf")
 
 
 def _pyplot() -> Any:
@@ -29,9 +33,18 @@ def _pyplot() -> Any:
     return plt
 
 
+def check_format(path: str | Path) -> str:
+    """The plot format of ``path`` from its extension, or a CatoptError naming the choices."""
+    fmt = Path(path).suffix.lstrip(".").lower()
+    if fmt not in FORMATS:
+        raise CatoptError(f"cannot tell the plot format of {str(path)!r}: use one of "
+                          f"{', '.join('.' + f for f in FORMATS)}")
+    return fmt
+
+
 def _save(fig: Any, path: str | Path | None) -> None:
     if path is not None:
-        fmt = Path(path).suffix.lstrip(".") or "png"
+        fmt = check_format(path)
         with atomic_path(path) as tmp:
             fig.savefig(tmp, format=fmt, bbox_inches="tight", dpi=120)
 
