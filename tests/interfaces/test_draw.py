@@ -95,3 +95,35 @@ def test_fallback_without_dot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     with pytest.warns(UserWarning, match="'dot' program was not found"):
         draw(D, tmp_path / "a.png")
     assert (tmp_path / "a.png").read_bytes().startswith(b"\x89PNG")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # one warning per process, not one per drawing
+        draw(D, tmp_path / "b.pdf")
+    assert (tmp_path / "b.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_parse_dot_reads_back_every_node_and_wire(three_quadratics) -> None:
+    from catopt.interfaces.draw import parse_dot
+
+    nodes, edges = parse_dot(problem_dot(three_quadratics["composite"], port_labels=True).source)
+    d = three_quadratics["diagram"]
+    labels = sorted(a.get("label") or a.get("xlabel", "") for a in nodes.values())
+    assert [lab for lab in labels if lab] == sorted(
+        [lab for lab in labels if "\n" in lab] + list(d.junctions))
+    assert {lab.split("\n")[0] for lab in labels if "\n" in lab} == set(d.boxes)
+    assert len(edges) == d.n_ports + len(d.outer)  # one wire per port and per outer port
+
+
+def test_fallback_svg_names_every_box_and_junction(tmp_path: Path, monkeypatch) -> None:
+    import matplotlib
+
+    import catopt.interfaces.draw as draw_module
+
+    monkeypatch.setattr(draw_module, "have_dot", lambda: False)
+    monkeypatch.setattr(draw_module, "_warned", True)  # the warning was given already
+    with matplotlib.rc_context({"svg.fonttype": "none"}):
+        draw(D, tmp_path / "a.svg")
+    text = (tmp_path / "a.svg").read_text()
+    for name in list(D.boxes) + ["x", "y", "z", "u", "w : 2"]:
+        assert f">{name}<" in text, name
