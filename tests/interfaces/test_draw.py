@@ -41,6 +41,7 @@ def test_problem_and_system_drawings(three_quadratics) -> None:
     assert "n=5; private 0, 2, 4" in src
     sys_src = distributed_dot(comp).source
     assert sys_src.count("+ grad") == 8  # f: w, x; g: u, w, y; h: u, w, z
+    assert "j0 -> agent0 [style=invis" in sys_src  # the system sits right of the problem
     with pytest.raises(co.CatoptError, match="is a leaf"):
         problem_dot(three_quadratics["problems"]["f"])
 
