@@ -19,6 +19,7 @@ import numpy as np
 from catopt import __version__
 from catopt.errors import CatoptError, RunInterrupted
 
+#: the source checkout's examples/ folder (absent from an installed wheel)
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 BUNDLED_SPECS = Path(__file__).resolve().parent / "specs"
 
@@ -88,11 +89,22 @@ def main() -> None:
 @_version
 def draw(target: str, output: str, port_labels: bool, plain_two_port: bool, system: bool,
          allow_import: bool, allow_outside: bool) -> None:
-    """Draw TARGET, a spec file or relation text, to OUTPUT."""
+    """Draw TARGET (a spec file, a Catlab ACSet .json file, or relation text) to OUTPUT."""
     from catopt.interfaces.draw import problem_dot, render, uwd_dot
     from catopt.wiring.relation import relation
 
-    if Path(target).is_file():
+    if Path(target).is_file() and target.endswith(".json"):
+        from catopt.wiring.uwd import UWD
+
+        if system:
+            raise CatoptError("--system needs a spec file (a problem), not a diagram")
+        try:
+            text = Path(target).read_text(encoding="utf-8")
+        except UnicodeDecodeError as e:
+            raise CatoptError(f"{target}: not UTF-8 text: {e}") from None
+        graph = uwd_dot(UWD.from_json(text), port_labels=port_labels,
+                        plain_two_port=plain_two_port)
+    elif Path(target).is_file():
         spec = _spec(target, allow_import, allow_outside)
         if system:
             from catopt.interfaces.draw_problem import distributed_dot
@@ -244,7 +256,9 @@ def info(spec: str, allow_import: bool, allow_outside: bool) -> None:
 @_version
 def examples(name: str | None, args: tuple[str, ...]) -> None:
     """List the bundled examples, or run example NAME with ARGS (e.g. --quick)."""
-    if not EXAMPLES_DIR.is_dir():
+    # beside an installed package, parents[2] is site-packages: demand our own checkout
+    if not (EXAMPLES_DIR.is_dir() and (EXAMPLES_DIR.parent / "catopt" / "__init__.py").is_file()
+            and (EXAMPLES_DIR.parent / "pyproject.toml").is_file()):
         raise CatoptError(f"the examples folder was not found at {EXAMPLES_DIR}; it ships "
                           "with the source checkout, not with an installed wheel")
     scripts = sorted(p for p in EXAMPLES_DIR.glob("*.py") if not p.name.startswith("_"))

@@ -188,3 +188,17 @@ def test_examples_folder_missing_is_said_clearly(runner, monkeypatch, tmp_path) 
     monkeypatch.setattr(cli, "EXAMPLES_DIR", tmp_path / "nowhere")
     res = runner.invoke(main, ["examples"])
     assert res.exit_code == 1 and "examples folder was not found" in res.output
+
+
+def test_draw_a_catlab_json_diagram(runner, tmp_path) -> None:
+    d = co.relation("(x,) :- f(x, w), g(w)")
+    src = tmp_path / "d.json"
+    src.write_text(d.to_json())
+    out = tmp_path / "d.dot"
+    res = runner.invoke(main, ["draw", str(src), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    text = out.read_text()
+    assert "label=f" in text and "label=g" in text and "xlabel=w" in text
+    (tmp_path / "bad.json").write_text("{")
+    res = runner.invoke(main, ["draw", str(tmp_path / "bad.json"), "-o", str(out)])
+    assert res.exit_code == 1 and res.output.startswith("error:")
