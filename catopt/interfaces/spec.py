@@ -35,6 +35,7 @@ must lie inside the spec's folder unless ``allow_outside=True``; ``.npy`` files 
 from __future__ import annotations
 
 import importlib
+import math
 import tomllib
 import warnings
 import zipfile
@@ -127,9 +128,23 @@ def _plain_numbers(v: Any) -> bool:
     return True
 
 
-def _read_npy(fh: Any) -> np.ndarray:
-    """One array in .npy format from an open binary file, never unpickling."""
-    return np.lib.format.read_array(fh, allow_pickle=False)
+def _read_npy(fh: Any, size: int) -> np.ndarray:
+    """One array in .npy format from an open binary file of ``size`` bytes, never unpickling;
+    the header's shape is checked against the bytes present (and ``max_variables``) before
+    anything is allocated, so a lying header cannot exhaust memory."""
+    fmt = np.lib.format
+    version = fmt.read_magic(fh)
+    read_header = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+    shape, _, dtype = read_header(fh)
+    count = math.prod(shape)
+    check_limit("max_variables", count, "the .npy array")
+    if dtype.hasobject:
+        raise ValueError("it holds Python objects (pickles), which are never loaded")
+    if count * dtype.itemsize > size - fh.tell():
+        raise ValueError(f"its header claims shape {shape} of {dtype}, but the file holds only "
+                         f"{size - fh.tell()} bytes of data")
+    fh.seek(0)
+    return fmt.read_array(fh, allow_pickle=False)
 
 
 def _load_file(ctx: _Ctx, table: str, key: str, rel: str) -> np.ndarray:
@@ -149,7 +164,7 @@ def _load_file(ctx: _Ctx, table: str, key: str, rel: str) -> np.ndarray:
     try:
         if path.suffix == ".npy":
             with open(path, "rb") as fh:
-                return _read_npy(fh)
+                return _read_npy(fh, path.stat().st_size)
         if path.suffix == ".csv":
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # an empty file is reported below
@@ -171,7 +186,7 @@ def _load_npz_member(ctx: _Ctx, table: str, key: str, path: Path, rel: str,
         info = zf.getinfo(member + ".npy")
         check_limit("max_text", info.file_size, f"array {member!r} of {rel!r}")
         with zf.open(info) as fh:
-            return np.lib.format.read_array(fh, allow_pickle=False)
+            return _read_npy(fh, info.file_size)
 
 
 def _array(ctx: _Ctx, table: str, key: str, v: Any, kind: str) -> np.ndarray:

@@ -190,7 +190,7 @@ def test_npz_members_and_broken_data_files(write_spec, tmp_path: Path) -> None:
     np.testing.assert_allclose(s.composite.objective([1.0, 2.0]), 2 * 5.0 + 2.0)
     for ref, match in [("d.npz", r"key 'P': name the array inside 'd.npz'.*\['P', 'o'\]"),
                        ("d.npz:Q", r"name the array inside"),
-                       ("d.npz:o", r"cannot read 'd.npz': Object arrays cannot be loaded"),
+                       ("d.npz:o", r"cannot read 'd.npz': it holds Python objects \(pickles\)"),
                        ("empty.npy", r"cannot read 'empty.npy'"),
                        ("zip.npy", r"cannot read 'zip.npy': the magic string"),
                        ("t.csv", r"cannot read 't.csv'"),
@@ -199,6 +199,31 @@ def test_npz_members_and_broken_data_files(write_spec, tmp_path: Path) -> None:
             load_spec(write_spec(GOOD.replace(old, f'P = "{ref}"')))
     with co.limits(max_text=200), pytest.raises(co.CatoptError, match="'d.npz' .* over the limi"):
         load_spec(write_spec(GOOD.replace(old, 'P = "d.npz:P"')))
+
+
+def _lying_npy(shape: tuple[int, ...]) -> bytes:
+    """A .npy file whose header claims ``shape`` but which holds 16 bytes of data."""
+    import io
+
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        buf, {"descr": "<f8", "fortran_order": False, "shape": shape})
+    return buf.getvalue() + bytes(16)
+
+
+def test_a_lying_npy_header_allocates_nothing(write_spec, tmp_path: Path) -> None:
+    import zipfile
+
+    (tmp_path / "big.npy").write_bytes(_lying_npy((10**12,)))
+    (tmp_path / "short.npy").write_bytes(_lying_npy((1000, 3)))
+    with zipfile.ZipFile(tmp_path / "z.npz", "w") as zf:
+        zf.writestr("P.npy", _lying_npy((10**6, 2)))
+    old = "P = [[1.0, 0.0], [0.0, 1.0]]"
+    for ref, match in [("big.npy", r"key 'P': cannot read 'big.npy'.*max_variables"),
+                       ("short.npy", r"claims shape \(1000, 3\).*holds only 16 bytes"),
+                       ("z.npz:P", r"cannot read 'z.npz'.*claims shape \(1000000, 2\)")]:
+        with pytest.raises(co.SpecError, match=match):
+            load_spec(write_spec(GOOD.replace(old, f'P = "{ref}"')))
 
 
 def test_deep_nesting_is_a_spec_error() -> None:
