@@ -202,3 +202,22 @@ def test_draw_a_catlab_json_diagram(runner, tmp_path) -> None:
     (tmp_path / "bad.json").write_text("{")
     res = runner.invoke(main, ["draw", str(tmp_path / "bad.json"), "-o", str(out)])
     assert res.exit_code == 1 and res.output.startswith("error:")
+
+
+def test_the_tutorial_spec_runs_to_its_closed_form(runner, tmp_path) -> None:
+    """The spec shown in docs/tutorial.md, run through the CLI, reaches the solution of its
+    optimality condition (2P + diag(0, 1)) x = (1, 3), solved here independently."""
+    import re
+
+    text = (ROOT / "docs" / "tutorial.md").read_text()
+    (toml,) = re.findall(r"```toml\n(.*?)```", text, flags=re.S)
+    spec = tmp_path / "problem.toml"
+    spec.write_text(toml)
+    out = tmp_path / "result.json"
+    res = runner.invoke(main, ["run", str(spec), "-q", "--output", str(out)])
+    assert res.exit_code == 0, res.output
+    P = np.array([[2.0, 0.5], [0.5, 1.0]])
+    exact = np.linalg.solve(2 * P + np.diag([0.0, 1.0]), [1.0, 3.0])
+    data = json.loads(out.read_text())
+    np.testing.assert_allclose([data["x"]["a"], data["x"]["b"]], exact, atol=1e-8)
+    assert data["converged"] is True
