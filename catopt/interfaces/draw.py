@@ -123,7 +123,17 @@ def render(graph: Any, path: str | Path, fmt: str | None = None) -> Path:
         return path
     if not have_dot():
         return _fallback(graph, path, fmt)
-    data = graph.pipe(format=fmt)
+    import subprocess
+
+    import graphviz
+
+    try:
+        data = graph.pipe(format=fmt)
+    except graphviz.ExecutableNotFound:
+        return _fallback(graph, path, fmt)
+    except subprocess.CalledProcessError as e:
+        err = (e.stderr or b"").decode("utf-8", "replace").strip()
+        raise CatoptError(f"graphviz could not draw {str(path)!r}: {err or e}") from None
     atomic_write(path, data)
     return path
 

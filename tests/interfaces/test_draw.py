@@ -128,3 +128,12 @@ def test_fallback_svg_names_every_box_and_junction(tmp_path: Path, monkeypatch) 
     text = (tmp_path / "a.svg").read_text()
     for name in list(D.boxes) + ["x", "y", "z", "u", "w : 2"]:
         assert f">{name}<" in text, name
+
+
+@needs_dot
+def test_a_graphviz_failure_is_a_catopt_error(tmp_path: Path) -> None:
+    g = uwd_dot(D)
+    g.body.append("this is not { dot")
+    with pytest.raises(co.CatoptError, match="graphviz could not draw"):
+        render(g, tmp_path / "bad.svg")
+    assert not (tmp_path / "bad.svg").exists()
