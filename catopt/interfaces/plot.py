@@ -50,10 +50,17 @@ def _save(fig: Any, path: str | Path | None) -> None:
 
 
 def _gap(values: np.ndarray) -> np.ndarray:
-    """``f_t - f_final``, floored for a log scale."""
-    gap = values - np.nanmin(values)
-    tiny = np.finfo(float).tiny
-    return np.maximum(gap, tiny)
+    """``f_t - min_t f_t``, floored at the rounding level of the minimum,
+    ``4 eps max(|min f|, eps max |f|)``, for a log scale (below it the differences are
+    roundoff, and an exact zero would squash the axis down to 1e-308)."""
+    values = np.asarray(values, dtype=float)
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return values
+    eps = np.finfo(float).eps
+    low = float(finite.min())
+    floor = 4 * eps * max(abs(low), eps * float(np.abs(finite).max()), np.finfo(float).tiny)
+    return np.maximum(values - low, floor)
 
 
 def plot_result(result: Any, path: str | Path | None = None, *, title: str | None = None) -> Any:
@@ -65,7 +72,8 @@ def plot_result(result: Any, path: str | Path | None = None, *, title: str | Non
     a1.set_xlabel("iteration")
     a1.set_ylabel("f(x_t) - min_t f(x_t)")
     a1.set_title("objective gap")
-    a2.semilogy(it, np.maximum(np.asarray(result.grad_norms), np.finfo(float).tiny), color="C1")
+    gn = np.asarray(result.grad_norms, dtype=float)
+    a2.semilogy(it, np.where(gn > 0, gn, np.nan), color="C1")  # an exact zero is not drawn
     a2.set_xlabel("iteration")
     a2.set_ylabel("|grad f(x_t)|")
     a2.set_title("gradient norm")
