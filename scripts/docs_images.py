@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import autograd.numpy as anp
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,10 +28,10 @@ def main(out: Path = ROOT / "docs" / "img") -> None:
     rng = np.random.default_rng(0)
     tasks = []
     for i in range(3):
-        A = rng.standard_normal((4, 6))
-        p = co.OpenProblem(lambda W0, Wi, A=A: float(np.sum((A @ W0.ravel() - Wi.sum()) ** 2)),
-                           {"W0": (3, 2), "Wi": (2,)}, ports=["W0", "Wi"], name=f"task{i + 1}",
-                           grad=lambda W0, Wi: (np.zeros((3, 2)), np.zeros(2)))
+        X, Y = rng.standard_normal((5, 3)), rng.standard_normal(5)
+        # a linear task: loss 1/2 ||X W0 Wi - Y||^2 (autograd differentiates it)
+        p = co.OpenProblem(lambda W0, Wi, X=X, Y=Y: 0.5 * anp.sum((X @ W0 @ Wi - Y) ** 2),
+                           {"W0": (3, 2), "Wi": (2,)}, ports=["W0", "Wi"], name=f"task{i + 1}")
         tasks.append(Morphism(p, 1, name=f"F{i + 1}"))
     mt = copy((3, 2), 3) >> tensor_all(tasks)
     draw(mt, out / "multitask_string.svg")

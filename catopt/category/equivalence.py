@@ -107,7 +107,8 @@ def assert_equivalent(a: Any, b: Any, *, trials: int = 3, seed: int = 0,
         for k, (ea, eb) in enumerate(zip(_evaluate(a, ya), _evaluate(b, yb), strict=True)):
             ea = ea if ea.size == 1 else ea[perm]
             if not np.allclose(ea, eb, rtol=rtol, atol=atol):
-                what = ("objective", "gradient", "update")[min(k, 2)]
+                what = {"problem": ("objective", "gradient"), "continuous": ("vector field",),
+                        "discrete": ("update at t=0", "update at t=3")}[type(a)._kind][k]
                 raise NotEquivalent(
                     f"{what} differs by {np.max(np.abs(ea - eb)):.3g} at a random point"
                 )

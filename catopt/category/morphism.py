@@ -55,8 +55,8 @@ class Expr:
     """The syntax tree of a morphism expression.
 
     ``op`` is ``"box"`` (a named generator box holding an open thing), ``"then"`` (``>>``),
-    ``"tensor"`` (``@``) or a structural generator: ``"id"``, ``"swap"``, ``"copy"``,
-    ``"merge"``, ``"create"``, ``"delete"``.
+    ``"tensor"`` (``@``), ``"dagger"`` (the transpose) or a structural generator: ``"id"``,
+    ``"swap"``, ``"copy"``, ``"merge"``, ``"create"``, ``"delete"``.
     """
 
     op: str
@@ -73,6 +73,8 @@ class Expr:
             return f"({self.args[0]} >> {self.args[1]})"
         if self.op == "tensor":
             return f"({self.args[0]} @ {self.args[1]})"
+        if self.op == "dagger":
+            return f"{self.args[0]}^T"
         return f"{self.op}[{_show(self.dom)} -> {_show(self.cod)}]"
 
 
@@ -155,8 +157,32 @@ class Morphism:
         return Morphism._make(thing, self.dom + other.dom, self.cod + other.cod,
                               Expr("tensor", (self.expr, other.expr)))
 
+    def after(self, other: Morphism) -> Morphism:
+        """``self o other = other >> self``: composition in applicative order, as the paper
+        writes it (``(F_1 (x) ... (x) F_N) o delta^N`` is ``tensor_all(Fs) << copy(W0, N)``)."""
+        return as_morphism(other).then(self)
+
+    def dagger(self) -> Morphism:
+        """The transpose ``Y -> X``: the same span read backwards, ``Y <- N -> X`` (the
+        dagger of the hypergraph category; it sends copy to merge and create to delete)."""
+        x = [f"x{i}" for i in range(len(self.dom))]
+        y = [f"y{i}" for i in range(len(self.cod))]
+        shapes = {**dict(zip(x, self.dom, strict=True)), **dict(zip(y, self.cod, strict=True))}
+        d = UWD([("F", x + y)], y + x, junctions=y + x, shapes=shapes)
+        thing = compose(d, [self.thing])
+        return Morphism._make(thing, self.cod, self.dom, Expr("dagger", (self.expr,),
+                                                               dom=self.cod, cod=self.dom))
+
+    @property
+    def T(self) -> Morphism:  # noqa: N802 -- the mathematical notation
+        """Shorthand for :meth:`dagger`."""
+        return self.dagger()
+
     def __rshift__(self, other: Morphism) -> Morphism:
         return self.then(other)
+
+    def __lshift__(self, other: Morphism) -> Morphism:
+        return self.after(other)
 
     def __matmul__(self, other: Morphism) -> Morphism:
         return self.tensor(other)

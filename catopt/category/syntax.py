@@ -2,8 +2,9 @@
 
 Every generator box becomes a box of the UWD, every wire a junction; ``>>`` identifies the
 codomain junctions of the first with the domain junctions of the second, ``@`` puts diagrams
-side by side, and the structural generators (identities, symmetry, Frobenius maps) are pure
-wiring: they identify junctions and add no box. Outer ports: domain, then codomain.
+side by side, the dagger swaps a diagram's domain and codomain, and the structural
+generators (identities, symmetry, Frobenius maps) are pure wiring: they identify junctions
+and add no box. Outer ports: domain, then codomain.
 """
 
 from __future__ import annotations
@@ -45,6 +46,9 @@ class _Compiler:
             d1, c1 = self.walk(e.args[0])
             d2, c2 = self.walk(e.args[1])
             return d1 + d2, c1 + c2
+        if op == "dagger":
+            d1, c1 = self.walk(e.args[0])
+            return c1, d1
         if op == "id":
             js = self.fresh(e.dom)
             return js, js

@@ -393,6 +393,9 @@ def loads_spec(text: str, *, name: str = "<spec>", base: str | Path = ".",
         if not isinstance(table, dict):
             raise ctx.err(f"boxes.{bname}", None, "expected a table")
         family = table.get("objective")
+        if not isinstance(family, str):  # found by fuzzing: a table here is unhashable
+            raise ctx.err(f"boxes.{bname}", "objective",
+                          f"expected one of {sorted(FAMILIES) + ['python']}, got {family!r}")
         if family == "python":
             problems[bname] = _python_box(ctx, bname, table)
             _check_box_ports(ctx, d, bname, problems[bname], "function")

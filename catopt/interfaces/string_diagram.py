@@ -1,8 +1,8 @@
 """String diagrams of morphism expressions, drawn left to right with graphviz.
 
 Generator boxes are boxes; copy, merge, create and delete are black dots; identities and the
-symmetry are plain wires (the symmetry crosses them). The domain enters on the left and the
-codomain leaves on the right.
+symmetry are plain wires (the symmetry crosses them); a dagger draws its expression with
+the sides exchanged. The domain enters on the left and the codomain leaves on the right.
 """
 
 from __future__ import annotations
@@ -43,6 +43,9 @@ class _Walker:
             d1, c1 = self.walk(e.args[0])
             d2, c2 = self.walk(e.args[1])
             return d1 + d2, c1 + c2
+        if e.op == "dagger":
+            d1, c1 = self.walk(e.args[0])
+            return c1, d1
         if e.op == "id":
             ps = [self.point(None) for _ in e.dom]
             return ps, ps

@@ -194,7 +194,25 @@ class Open:
     def __repr__(self) -> str:
         return self._structure_repr()
 
-    # -- composition hook ---------------------------------------------------------------------
+    # -- construction from parts (composition, the functor, generators) ---------------------
+    @classmethod
+    def _from_parts(
+        cls,
+        space: Space,
+        port_vars: tuple[int, ...],
+        blocks: Sequence[Any],
+        block_names: Sequence[str],
+        index: np.ndarray | None,
+        *,
+        name: str | None = None,
+        gluing: Gluing | None = None,
+        components: Sequence[Open] = (),
+    ) -> Any:
+        """An instance of ``cls`` from its flat structure, without a user function."""
+        obj = cls.__new__(cls)
+        obj._setup(space, port_vars, name, blocks, block_names, index, gluing, components)
+        return obj
+
     @classmethod
     def _from_composition(
         cls,
@@ -203,8 +221,11 @@ class Open:
         blocks: Sequence[Any],
         block_names: Sequence[str],
         index: np.ndarray,
-    ) -> Open:
-        raise NotImplementedError
+    ) -> Any:
+        """The composite along ``gluing``: its space is the pushout, its ports the outer
+        ports."""
+        return cls._from_parts(gluing.space, gluing.outer, blocks, block_names, index,
+                               gluing=gluing, components=components)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         """Jupyter display: the composite's drawing (the one upward hook into interfaces)."""

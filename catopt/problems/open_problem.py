@@ -11,7 +11,6 @@ from catopt.backends.registry import get_backend
 from catopt.errors import CatoptError, ObjectiveError
 from catopt.problems.base import Open, resolve_ports
 from catopt.problems.blocks import ObjectiveBlock, in_box
-from catopt.wiring.gluing import Gluing
 from catopt.wiring.space import Space
 
 __all__ = ["OpenProblem"]
@@ -92,27 +91,8 @@ class OpenProblem(Open):
             backend_name = getattr(be, "name", type(be).__name__)
         block = ObjectiveBlock(sp.n, flat, vg, what=what, backend=backend_name)
         self._setup(sp, port_vars, name, [block], [name or "f"], None)
-        self._user_objective = objective
 
     # -- alternative constructors -----------------------------------------------------------
-    @classmethod
-    def _from_parts(
-        cls,
-        space: Space,
-        port_vars: tuple[int, ...],
-        blocks: Sequence[Any],
-        block_names: Sequence[str],
-        index: np.ndarray | None,
-        *,
-        name: str | None = None,
-        gluing: Gluing | None = None,
-        components: Sequence[Open] = (),
-    ) -> OpenProblem:
-        p = cls.__new__(cls)
-        p._setup(space, port_vars, name, blocks, block_names, index, gluing, components)
-        p._user_objective = None
-        return p
-
     @classmethod
     def zero(
         cls, space: int | Mapping[str, Any] | Space, ports: Sequence[Any] | None = (), *,
@@ -122,20 +102,6 @@ class OpenProblem(Open):
         sp = Space.from_spec(space)
         return cls._from_parts(sp, resolve_ports(sp, ports), [], [], np.zeros(0, np.int64),
                                name=name)
-
-    @classmethod
-    def _from_composition(
-        cls,
-        gluing: Gluing,
-        components: Sequence[Open],
-        blocks: Sequence[Any],
-        block_names: Sequence[str],
-        index: np.ndarray,
-    ) -> OpenProblem:
-        return cls._from_parts(
-            gluing.space, gluing.outer, blocks, block_names, index,
-            gluing=gluing, components=components,
-        )
 
     def with_ports(self, ports: Sequence[Any]) -> OpenProblem:
         """The same objective with other ports."""

@@ -19,7 +19,6 @@ from catopt.errors import CatoptError, ObjectiveError
 from catopt.problems.base import Open, resolve_ports
 from catopt.problems.blocks import in_box
 from catopt.systems.blocks import FieldBlock, UpdateBlock
-from catopt.wiring.gluing import Gluing
 from catopt.wiring.space import Space
 
 __all__ = ["OpenSystem", "OpenContinuousSystem", "OpenDiscreteSystem"]
@@ -27,39 +26,6 @@ __all__ = ["OpenSystem", "OpenContinuousSystem", "OpenDiscreteSystem"]
 
 class OpenSystem(Open):
     """Base of open continuous and discrete systems."""
-
-    objective_known: bool
-
-    @classmethod
-    def _from_parts(
-        cls,
-        space: Space,
-        port_vars: tuple[int, ...],
-        blocks: Sequence[Any],
-        block_names: Sequence[str],
-        index: np.ndarray | None,
-        *,
-        name: str | None = None,
-        gluing: Gluing | None = None,
-        components: Sequence[Open] = (),
-    ) -> Any:
-        s = cls.__new__(cls)
-        s._setup(space, port_vars, name, blocks, block_names, index, gluing, components)
-        return s
-
-    @classmethod
-    def _from_composition(
-        cls,
-        gluing: Gluing,
-        components: Sequence[Open],
-        blocks: Sequence[Any],
-        block_names: Sequence[str],
-        index: np.ndarray,
-    ) -> Any:
-        return cls._from_parts(
-            gluing.space, gluing.outer, blocks, block_names, index,
-            gluing=gluing, components=components,
-        )
 
     @property
     def knows_objective(self) -> bool:

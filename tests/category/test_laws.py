@@ -225,43 +225,7 @@ def test_functor_law_fails_for_a_non_functorial_map() -> None:
     assert not holds(lambda: bad_flow(F >> G), lambda: bad_flow(F) >> bad_flow(G))
 
 
-# -- decorated spans (pullback) against UWDs (pushout) ---------------------------------------
-
-def _legs(m: Morphism) -> tuple[np.ndarray, np.ndarray]:
-    """The legs X <- N -> Y of a morphism's span as 0/1 matrices."""
-    t = m.thing
-    rows = [np.arange(t.space.offsets[v], t.space.offsets[v + 1]) for v in t.port_variables]
-    sel = [np.eye(t.n)[r] for r in rows]
-    k = len(m.dom)
-    left = np.vstack(sel[:k]) if sel[:k] else np.zeros((0, t.n))
-    right = np.vstack(sel[k:]) if sel[k:] else np.zeros((0, t.n))
-    return left, right
-
-
-@given(seeds, boundaries, boundaries, boundaries)
-def test_pullback_of_spans_agrees_with_the_pushout(seed, a, b, c) -> None:
-    """The apex of F >> G is the pullback {(n, m) : r_F n = l_G m} of the apexes, computed
-    here independently as a null space, with the objective f(n) + g(m)."""
-    r = rng_of(seed)
-    F, G = morphism(r, a, b, "F"), morphism(r, b, c, "G")
-    FG = F >> G
-    _, rF = _legs(F)
-    lG, _ = _legs(G)
-    constraint = np.hstack([rF, -lG])
-    dim_pullback = constraint.shape[1] - (np.linalg.matrix_rank(constraint)
-                                          if constraint.size else 0)
-    assert FG.thing.n == dim_pullback
-    gl = FG.thing.gluing
-    embed = np.zeros((F.thing.n + G.thing.n, FG.thing.n))
-    for row, col in enumerate(np.concatenate([gl.box_index(0), gl.box_index(1)])):
-        embed[row, col] = 1.0
-    assert np.linalg.matrix_rank(embed) == FG.thing.n if FG.thing.n else True
-    assert np.allclose(constraint @ embed, 0)  # lands in the pullback
-    y = r.standard_normal(FG.thing.n)
-    nm = embed @ y
-    n, m = nm[: F.thing.n], nm[F.thing.n:]
-    expected = F.thing.objective(n) + G.thing.objective(m)
-    assert FG.thing.objective(y) == pytest.approx(expected, rel=1e-12, abs=1e-12)
+# -- decorated spans (pullback) against UWDs (pushout): see test_spans.py ----------------
 
 
 # -- both views ------------------------------------------------------------------------------

@@ -125,6 +125,8 @@ a = [0.0, 1.0]
         ("a = [0.0, 1.0]", "a = [0.0, 1.0]\n[solve]\nx0 = \"a\"", r"\[solve\] key 'x0'"),
         ("[boxes.f]", "boxes.f = 3\n[boxes.g]", r"\[boxes.f\]: expected a table"),
         ('objective = "quadratic"', 'objective = "cubic"', r"key 'objective': expected one of"),
+        # found by atheris: an inline table where a family name belongs
+        ('objective = "quadratic"', "objective = { a = 1 }", r"key 'objective': expected one"),
         ("P = [[1.0, 0.0], [0.0, 1.0]]", "P = [[1.0]]", r"key 'P': expected a 2x2 matrix"),
         ("P = [[1.0, 0.0], [0.0, 1.0]]", 'P = "nope.npy"', r"key 'P': data file 'nope.npy' not"),
         ("P = [[1.0, 0.0], [0.0, 1.0]]", 'P = "../../etc/x.npy"', "leaves the spec's folder"),
