@@ -105,7 +105,8 @@ def xu_constants(X: np.ndarray, Y: np.ndarray, W1: np.ndarray, W2: np.ndarray,
     h = len(ev)
 
     def nth(vals: np.ndarray, k: int) -> float:
-        return float(vals[k - 1]) if k <= h else float(vals[-1])
+        """The k-th largest eigenvalue; one that does not exist (k > h) counts as 0."""
+        return float(vals[k - 1]) if k <= h else 0.0
 
     lam_plus, lam_minus = max(ev[0], 0.0), max(evn[0], 0.0)
     d_plus = lam_plus - max(nth(ev, n), 0.0)
