@@ -29,9 +29,12 @@ class JaxBackend:
         return vg
 
     def reverse_derivative(self, fun: Callable[[Any], Any]) -> Callable[..., np.ndarray]:
+        @jax.jit
+        def rd(x: Any, dy: Any) -> Any:
+            _, vjp = jax.vjp(fun, x)
+            return vjp(dy)[0]
+
         def R(x: np.ndarray, dy: Any) -> np.ndarray:
-            _, vjp = jax.vjp(fun, np.asarray(x, dtype=float))
-            (out,) = vjp(np.asarray(dy, dtype=float))
-            return np.asarray(out)
+            return np.asarray(rd(np.asarray(x, dtype=float), np.asarray(dy, dtype=float)))
 
         return R

@@ -23,6 +23,10 @@ class ManualBackend:
                  reverse: Callable[[np.ndarray, Any], Any] | None = None) -> None:
         if grad is None and reverse is None:
             raise BackendError("the manual backend needs grad= or reverse=")
+        for what, fn in (("grad", grad), ("reverse", reverse)):
+            if fn is not None and not callable(fn):
+                raise BackendError(f"manual backend: {what}= must be callable, "
+                                   f"got {type(fn).__name__}")
         self.grad = grad
         self.reverse = reverse
 

@@ -27,9 +27,23 @@ import numpy as np
 from catopt.errors import CatoptError
 
 __all__ = ["Z2Poly", "var", "const", "reverse_derivative", "evaluate", "substitute",
-           "Z2Backend"]
+           "as_bits", "Z2Backend"]
 
 Monomial = tuple[tuple[int, int], ...]  # sorted (variable, exponent >= 1) pairs
+
+
+def as_bits(x: Any, what: str = "x", n: int | None = None) -> np.ndarray:
+    """``x`` as a 0/1 integer vector (of length ``n`` if given); entries other than 0 and 1
+    raise instead of being silently reduced (``0.5`` or ``2`` is not an element of Z2)."""
+    a = np.asarray(x)
+    if a.ndim != 1 or (n is not None and a.shape[0] != n):
+        want = "a vector" if n is None else f"a vector of length {n}"
+        raise CatoptError(f"{what} must be {want} over Z2, got shape {a.shape}")
+    if a.dtype == bool:
+        return a.astype(np.int64)
+    if a.dtype.kind not in "iuf" or not np.isin(a, (0, 1)).all():
+        raise CatoptError(f"{what} must have entries 0 or 1 (elements of Z2), got {a.tolist()}")
+    return a.astype(np.int64)
 
 
 def _mono(d: Mapping[int, int]) -> Monomial:
@@ -40,13 +54,46 @@ class Z2Poly:
     """A formal polynomial over Z2 (immutable). Build with :func:`var`, :func:`const`, ``+``
     (XOR) and ``*`` (AND)."""
 
-    __slots__ = ("monomials",)
+    __slots__ = ("monomials", "_E")
 
     def __init__(self, monomials: Iterable[Monomial] = ()) -> None:
         out: set[Monomial] = set()
         for m in monomials:
             out ^= {m}  # coefficients in Z2: a repeated monomial cancels
         self.monomials: frozenset[Monomial] = frozenset(out)
+        self._E: np.ndarray | None = None
+
+    def exponents(self) -> np.ndarray:
+        """The exponent matrix ``E`` (monomials x variables ``0..max``), cached."""
+        if self._E is None:
+            width = 1 + max(self.variables, default=-1)
+            E = np.zeros((len(self.monomials), width), dtype=np.int64)
+            for k, m in enumerate(self.monomials):
+                for v, e in m:
+                    E[k, v] = e
+            self._E = E
+        return self._E
+
+    def gradient(self, x: Sequence[int] | np.ndarray, n: int | None = None) -> np.ndarray:
+        """All formal partials at ``x`` at once, ``(d/dx_i p)(x)`` for ``i < n``, vectorized
+        over monomials: monomial ``k`` contributes to ``i`` iff ``E_ki`` is odd and every
+        factor of ``x^(E_k - 1_i)`` is 1 at ``x``."""
+        E = self.exponents()
+        w = E.shape[1]
+        n = w if n is None else n
+        if n < w:
+            raise CatoptError(f"{self!r} uses x{w - 1}: its gradient has at least {w} entries, "
+                              f"asked for {n}")
+        _fits(self, x, n)
+        out = np.zeros(n, dtype=np.int64)
+        if w == 0 or not len(E):
+            return out
+        xz = np.asarray(x)[:w] == 0
+        fails = (E > 0) & xz
+        after = (E > 1) & xz  # x_i^(e_i - 1) still vanishes at x_i = 0
+        alive = (E % 2 == 1) & (fails.sum(axis=1, keepdims=True) - fails + after == 0)
+        out[:w] = alive.sum(axis=0) % 2
+        return out
 
     # -- ring operations -------------------------------------------------------------------
     def __add__(self, other: Any) -> Z2Poly:
@@ -126,14 +173,14 @@ class Z2Poly:
         return Z2Poly(terms)
 
     def __call__(self, x: Sequence[int] | np.ndarray) -> int:
-        """Evaluate at a point of {0, 1}^n (as a Boolean function)."""
-        total = 0
-        for m in self.monomials:
-            term = 1
-            for v, _ in m:
-                term &= int(x[v])
-            total ^= term
-        return total
+        """Evaluate at a point of {0, 1}^n (as a Boolean function): the parity of the
+        monomials whose variables are all 1 at ``x``."""
+        E = self.exponents()
+        if not E.shape[1]:
+            return len(E) % 2
+        _fits(self, x, E.shape[1])
+        xz = np.asarray(x)[: E.shape[1]].astype(np.int64) == 0
+        return int((~((E > 0) & xz).any(axis=1)).sum() % 2)
 
     def __repr__(self) -> str:
         if not self.monomials:
@@ -143,6 +190,11 @@ class Z2Poly:
             parts.append("1" if not m else "*".join(
                 f"x{v}" if e == 1 else f"x{v}^{e}" for v, e in m))
         return " + ".join(parts)
+
+
+def _fits(p: Z2Poly, x: Any, width: int) -> None:
+    if len(x) < width:
+        raise CatoptError(f"{p!r} needs a point with at least {width} bits, got {len(x)}")
 
 
 def _coerce(x: Any) -> Z2Poly:
@@ -191,13 +243,16 @@ def substitute(polys: Sequence[Z2Poly], inner: Sequence[Z2Poly]) -> list[Z2Poly]
 
 def reverse_derivative(polys: Sequence[Z2Poly], n: int) -> Any:
     """``R[f](x, dy)_i = sum_j dy_j (d f_j / d x_i)(x) mod 2`` from formal derivatives."""
-    jac = [[p.partial(i) for i in range(n)] for p in polys]
+    polys = list(polys)
+    for p in polys:
+        if max(p.variables, default=-1) >= n:
+            raise CatoptError(f"{p!r} uses x{max(p.variables)} but the map has only {n} inputs")
 
     def R(x: Sequence[int] | np.ndarray, dy: Sequence[int] | np.ndarray) -> np.ndarray:
         out = np.zeros(n, dtype=np.int64)
-        for j, row in enumerate(jac):
+        for j, p in enumerate(polys):
             if int(dy[j]) % 2:
-                out ^= np.array([d(x) for d in row], dtype=np.int64)
+                out ^= p.gradient(x, n)
         return out
 
     return R
@@ -216,10 +271,36 @@ class Z2Backend:
         R = reverse_derivative([fun], n)
 
         def vg(x: np.ndarray) -> tuple[float, np.ndarray]:
-            xb = np.asarray(x).astype(np.int64) % 2
+            xb = as_bits(x)
+            if len(xb) < n:
+                raise CatoptError(f"the Z2 objective uses x{n - 1} but the state has only "
+                                  f"{len(xb)} bits")
             g = R(xb, [1])
             full = np.zeros(len(x))
             full[: len(g)] = g
             return float(fun(xb)), full
 
         return vg
+
+    def reverse_derivative(self, fun: Any) -> Any:
+        """``(x, dy) -> R[f](x, dy)`` for a Z2Poly or a sequence of them (a map
+        ``Z2^n -> Z2^m``); ``x`` may be longer than the variables used (the rest get 0)."""
+        polys = [fun] if isinstance(fun, Z2Poly) else list(fun) \
+            if isinstance(fun, (list, tuple)) else None
+        if not polys or not all(isinstance(p, Z2Poly) for p in polys):
+            raise CatoptError("the z2 backend's reverse derivative takes a Z2Poly or a "
+                              f"non-empty list of them, got {type(fun).__name__}")
+        n = 1 + max((max(p.variables, default=-1) for p in polys), default=-1)
+        R = reverse_derivative(polys, n)
+        m = len(polys)
+
+        def rd(x: Any, dy: Any) -> np.ndarray:
+            xb = as_bits(x)
+            if len(xb) < n:
+                raise CatoptError(f"the Z2 map uses x{n - 1} but x has only {len(xb)} bits")
+            d = as_bits(np.atleast_1d(dy), "dy", m)
+            out = np.zeros(len(xb), dtype=np.int64)
+            out[:n] = R(xb, d)
+            return out
+
+        return rd

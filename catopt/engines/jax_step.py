@@ -24,10 +24,13 @@ __all__ = ["jax_step"]
 
 def jax_step(problem: OpenProblem,
              objectives: Callable[..., Any] | Mapping[str, Callable[..., Any]],
+             grads: Callable[..., Any] | Mapping[str, Callable[..., Any]] | None = None,
              ) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
     """A jitted ``y -> (f(y), grad f(y))`` for a composite of box families.
 
-    ``objectives`` is the per-box JAX objective, or a mapping from family name to one.
+    ``objectives`` is the per-box JAX objective, or a mapping from family name to one;
+    ``grads``, likewise, optional per-box gradients written by hand (used instead of
+    ``jax.value_and_grad``, e.g. to exploit a symmetric matrix).
     """
     try:
         import jax
@@ -50,8 +53,14 @@ def jax_step(problem: OpenProblem,
         fn = objectives if callable(objectives) else objectives.get(fam.name)
         if fn is None:
             raise CompositionError(f"no JAX objective given for family {fam.name!r}")
+        gfn = grads if grads is None or callable(grads) else grads.get(fam.name)
+        if gfn is None:
+            vg = jax.value_and_grad(fn)
+        else:
+            def vg(x: Any, fn: Any = fn, gfn: Any = gfn, **d: Any) -> tuple[Any, Any]:
+                return fn(x, **d), gfn(x, **d)
         data = {k: jnp.asarray(v[rows]) for k, v in fam.data.items()}
-        runs.append((fn, data, len(rows), fam.space.n, int(offsets[b])))
+        runs.append((vg, data, len(rows), fam.space.n, int(offsets[b])))
 
     index = jnp.asarray(problem.gather_index)
     n_total = problem.n
@@ -61,9 +70,9 @@ def jax_step(problem: OpenProblem,
         xs = y[index]
         value = 0.0
         grads = []
-        for fn, data, k, n, off in runs:
+        for vg, data, k, n, off in runs:
             X = jax.lax.dynamic_slice(xs, (off,), (k * n,)).reshape(k, n)
-            v, G = jax.vmap(lambda x, d, fn=fn: jax.value_and_grad(fn)(x, **d))(X, data)
+            v, G = jax.vmap(lambda x, d, vg=vg: vg(x, **d))(X, data)
             value = value + jnp.sum(v)
             grads.append(G.reshape(-1))
         g = jnp.concatenate(grads) if grads else jnp.zeros(0)

@@ -22,8 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from catopt.backends.z2 import Z2Poly, evaluate, reverse_derivative
+from catopt.backends.z2 import Z2Poly, as_bits, evaluate, reverse_derivative
 from catopt.errors import CatoptError
+from catopt.problems.base import resolve_ports
 from catopt.problems.blocks import ObjectiveBlock
 from catopt.problems.open_problem import OpenProblem
 from catopt.systems.blocks import UpdateBlock
@@ -59,7 +60,7 @@ def z2_box(model: Sequence[Z2Poly], target: Sequence[int], n: int,
     """A Z2 box in error-vector form on ``n`` bits: model ``f``, target ``y``; objective the
     number of wrong outputs, gradient ``R[f](theta, f(theta) + y)``."""
     model = list(model)
-    y = np.asarray(target, dtype=np.int64) % 2
+    y = as_bits(np.atleast_1d(target), f"target of Z2 box {name!r}" if name else "target")
     if len(y) != len(model):
         raise CatoptError(f"a Z2 box needs one target bit per model output: {len(model)} "
                           f"outputs, {len(y)} targets")
@@ -68,8 +69,10 @@ def z2_box(model: Sequence[Z2Poly], target: Sequence[int], n: int,
         raise CatoptError(f"the model uses x{used} but the box has only {n} bits")
     R = reverse_derivative(model, n)
 
+    what = f"state of Z2 box {name!r}" if name else "state of Z2 box"
+
     def bits(x: np.ndarray) -> np.ndarray:
-        return np.asarray(x).astype(np.int64) % 2
+        return as_bits(x, what, n)
 
     def value(x: np.ndarray) -> float:
         return float(np.sum(evaluate(model, bits(x)) ^ y))
@@ -79,7 +82,8 @@ def z2_box(model: Sequence[Z2Poly], target: Sequence[int], n: int,
         e = evaluate(model, xb) ^ y
         return float(e.sum()), R(xb, e).astype(float)
 
-    p = Z2Problem._from_parts(Space.integer_space(n), tuple(ports),
+    space = Space.integer_space(n)
+    p = Z2Problem._from_parts(space, resolve_ports(space, ports),
                               [ObjectiveBlock(n, value, vg, what=f"Z2 box {name or ''}",
                                               backend="z2")],
                               [name or "f"], None, name=name)
@@ -110,7 +114,8 @@ def z2_descent(problem: Z2Problem) -> Z2System:
 def solve_z2(problem: Z2Problem, x0: Any = None, steps: int = 100) -> dict[str, Any]:
     """Iterate the Z2 descent until a fixed point (no wrong outputs, or nothing to flip)."""
     system = z2_descent(problem)
-    x = np.zeros(problem.n) if x0 is None else np.asarray(x0, dtype=float) % 2
+    x = np.zeros(problem.n) if x0 is None else \
+        as_bits(x0, "x0", problem.n).astype(float)
     history = []
     for t in range(steps):
         v, x_new = system._value_and_update(x, t)

@@ -19,6 +19,7 @@ import numpy as np
 from catopt import __version__
 from catopt.errors import CatoptError, RunInterrupted
 
+#: the source checkout's examples/ folder (absent from an installed wheel)
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 BUNDLED_SPECS = Path(__file__).resolve().parent / "specs"
 
@@ -38,6 +39,15 @@ class _Group(click.Group):
         except CatoptError as e:
             click.echo(f"error: {e}", err=True)
             ctx.exit(1)
+        except OSError as e:  # an output folder that cannot be written, a full disk
+            where = f" {e.filename!r}" if e.filename else ""
+            click.echo(f"error: cannot read or write{where}: {e.strerror or e}", err=True)
+            ctx.exit(1)
+
+
+def _version(f: Any) -> Any:
+    """``--version`` on a subcommand too."""
+    return click.version_option(__version__, prog_name="catopt")(f)
 
 
 def _spec(path: str, allow_import: bool = False, allow_outside: bool = False) -> Any:
@@ -76,13 +86,25 @@ def main() -> None:
 @click.option("--system", is_flag=True,
               help="Draw the distributed system (agents and messages) beside the problem.")
 @_with_spec_options
+@_version
 def draw(target: str, output: str, port_labels: bool, plain_two_port: bool, system: bool,
          allow_import: bool, allow_outside: bool) -> None:
-    """Draw TARGET, a spec file or relation text, to OUTPUT."""
+    """Draw TARGET (a spec file, a Catlab ACSet .json file, or relation text) to OUTPUT."""
     from catopt.interfaces.draw import problem_dot, render, uwd_dot
     from catopt.wiring.relation import relation
 
-    if Path(target).is_file():
+    if Path(target).is_file() and target.endswith(".json"):
+        from catopt.wiring.uwd import UWD
+
+        if system:
+            raise CatoptError("--system needs a spec file (a problem), not a diagram")
+        try:
+            text = Path(target).read_text(encoding="utf-8")
+        except UnicodeDecodeError as e:
+            raise CatoptError(f"{target}: not UTF-8 text: {e}") from None
+        graph = uwd_dot(UWD.from_json(text), port_labels=port_labels,
+                        plain_two_port=plain_two_port)
+    elif Path(target).is_file():
         spec = _spec(target, allow_import, allow_outside)
         if system:
             from catopt.interfaces.draw_problem import distributed_dot
@@ -120,6 +142,7 @@ def draw(target: str, output: str, port_labels: bool, plain_two_port: bool, syst
               help="Resume from the checkpoint in this folder.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, no summary.")
 @_with_spec_options
+@_version
 def run(spec: str, engine: str | None, workers: int | None, step: float | None,
         steps: int | None, tol: float | None, output: str | None, plot_path: str | None,
         checkpoint: str | None, checkpoint_every: int | None, resume: str | None, quiet: bool,
@@ -128,6 +151,10 @@ def run(spec: str, engine: str | None, workers: int | None, step: float | None,
     from catopt.engines.solve import solve
     from catopt.fileio import atomic_write
 
+    if plot_path:
+        from catopt.interfaces.plot import check_format
+
+        check_format(plot_path)  # fail before the run, not after it
     s = _spec(spec, allow_import, allow_outside)
     opts = dict(s.solve)
     for key, val in (("engine", engine), ("workers", workers), ("step", step),
@@ -164,6 +191,7 @@ def run(spec: str, engine: str | None, workers: int | None, step: float | None,
 @click.option("--step", type=float, default=0.1)
 @click.option("--seed", type=int, default=0)
 @_with_spec_options
+@_version
 def check(spec: str, points: int, step: float, seed: int, allow_import: bool,
           allow_outside: bool) -> None:
     """Check the functor squares numerically on SPEC's problem.
@@ -198,6 +226,7 @@ def check(spec: str, points: int, step: float, seed: int, allow_import: bool,
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
 @_with_spec_options
+@_version
 def info(spec: str, allow_import: bool, allow_outside: bool) -> None:
     """Boxes, junctions and sizes of SPEC, and who shares which variable."""
     s = _spec(spec, allow_import, allow_outside)
@@ -224,9 +253,12 @@ def info(spec: str, allow_import: bool, allow_outside: bool) -> None:
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.argument("name", required=False)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@_version
 def examples(name: str | None, args: tuple[str, ...]) -> None:
     """List the bundled examples, or run example NAME with ARGS (e.g. --quick)."""
-    if not EXAMPLES_DIR.is_dir():
+    # beside an installed package, parents[2] is site-packages: demand our own checkout
+    if not (EXAMPLES_DIR.is_dir() and (EXAMPLES_DIR.parent / "catopt" / "__init__.py").is_file()
+            and (EXAMPLES_DIR.parent / "pyproject.toml").is_file()):
         raise CatoptError(f"the examples folder was not found at {EXAMPLES_DIR}; it ships "
                           "with the source checkout, not with an installed wheel")
     scripts = sorted(p for p in EXAMPLES_DIR.glob("*.py") if not p.name.startswith("_"))

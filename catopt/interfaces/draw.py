@@ -9,6 +9,7 @@ matplotlib, with one warning.
 
 from __future__ import annotations
 
+import re
 import shutil
 import warnings
 from pathlib import Path
@@ -18,7 +19,7 @@ from catopt.errors import CatoptError
 from catopt.fileio import atomic_path, atomic_write
 from catopt.wiring.uwd import UWD
 
-__all__ = ["uwd_dot", "problem_dot", "render", "draw", "have_dot", "FORMATS"]
+__all__ = ["uwd_dot", "problem_dot", "render", "draw", "have_dot", "parse_dot", "FORMATS"]
 
 FORMATS = ("svg", "png", "pdf", "dot", "gv")
 _warned = False
@@ -122,13 +123,47 @@ def render(graph: Any, path: str | Path, fmt: str | None = None) -> Path:
         return path
     if not have_dot():
         return _fallback(graph, path, fmt)
-    data = graph.pipe(format=fmt)
+    import subprocess
+
+    import graphviz
+
+    try:
+        data = graph.pipe(format=fmt)
+    except graphviz.ExecutableNotFound:
+        return _fallback(graph, path, fmt)
+    except subprocess.CalledProcessError as e:
+        err = (e.stderr or b"").decode("utf-8", "replace").strip()
+        raise CatoptError(f"graphviz could not draw {str(path)!r}: {err or e}") from None
     atomic_write(path, data)
     return path
 
 
+_STATEMENT = re.compile(
+    r'(\w+)(?:\s*(--|->)\s*(\w+))?\s*(\[(?:[^\]"]|"(?:[^"\\]|\\.)*")*\])?')
+_ATTR = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|[^\s\]]+)')
+
+
+def parse_dot(source: str) -> tuple[dict[str, dict[str, str]], list[tuple[str, str]]]:
+    """Nodes (id -> attributes) and edges of DOT source as written by :func:`uwd_dot` and
+    :func:`~catopt.interfaces.draw_problem.distributed_dot` (quoted labels may span lines)."""
+    nodes: dict[str, dict[str, str]] = {}
+    edges: list[tuple[str, str]] = []
+    for m in _STATEMENT.finditer(source):
+        a, arrow, b, attrs = m.groups()
+        if arrow:
+            edges.append((a, b))
+            for v in (a, b):
+                nodes.setdefault(v, {})
+        elif attrs and a not in ("graph", "node", "edge"):
+            nodes.setdefault(a, {}).update(
+                (k, v[1:-1] if v.startswith('"') else v) for k, v in _ATTR.findall(attrs))
+    return nodes, edges
+
+
 def _fallback(graph: Any, path: Path, fmt: str) -> Path:
-    """Draw with networkx + matplotlib when ``dot`` is missing (one warning per process)."""
+    """Draw with networkx + matplotlib when ``dot`` is missing (one warning per process):
+    boxes as labelled ellipses, junctions as labelled black dots, outer ports as dangling
+    wires, as in the graphviz drawing, in a spring layout."""
     global _warned
     if not _warned:
         warnings.warn(
@@ -137,30 +172,32 @@ def _fallback(graph: Any, path: Path, fmt: str) -> Path:
             stacklevel=3,
         )
         _warned = True
-    import matplotlib
+    from catopt.interfaces.plot import _pyplot
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
     import networkx as nx
 
+    nodes, edges = parse_dot(graph.source)
     g = nx.Graph()
-    labels = {}
-    for line in graph.body:
-        line = line.strip()
-        if " -- " in line:
-            a, b = line.split(" [")[0].split(" -- ")
-            g.add_edge(a.strip(), b.strip())
-        elif line and line[0].isalnum() and "label=" in line:
-            name = line.split(" ")[0]
-            g.add_node(name)
-            text = line.split("label=")[1].split(" ")[0].strip('"')
-            labels[name] = text or line.split("xlabel=")[-1].split(" ")[0].strip('"]')
-    fig, ax = plt.subplots(figsize=(6, 4))
+    g.add_nodes_from(nodes)
+    g.add_edges_from(edges)
     pos = nx.spring_layout(g, seed=0)
-    nx.draw_networkx(g, pos, ax=ax, labels=labels, node_color="white", edgecolors="black")
+    fig, ax = plt.subplots(figsize=(7, 5))
+    nx.draw_networkx_edges(g, pos, ax=ax)
+    dots = [v for v, a in nodes.items() if a.get("shape") == "point" and a.get("style") != "invis"]
+    big = [v for v, a in nodes.items() if a.get("shape") not in ("point", "circle")]
+    nx.draw_networkx_nodes(g, pos, nodelist=dots, node_size=30, node_color="black", ax=ax)
+    nx.draw_networkx_nodes(g, pos, nodelist=big, node_size=1600, node_color="white",
+                           edgecolors="black", ax=ax)
+    for v, a in nodes.items():
+        text = (a.get("label") or a.get("xlabel", "")).replace("\\n", "\n")
+        if text and a.get("style") != "invis":
+            offset = 0.06 if v in dots else 0.0
+            ax.annotate(text, pos[v], xytext=(pos[v][0] + offset, pos[v][1] + offset),
+                        ha="center", va="center", fontsize=8)
     ax.axis("off")
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format=fmt)
+        fig.savefig(tmp, format=fmt, bbox_inches="tight")
     plt.close(fig)
     return path
 

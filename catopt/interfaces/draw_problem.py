@@ -53,4 +53,8 @@ def distributed_dot(problem: Any) -> Any:
                        dir="forward")
                 s.edge(f"agent{k}", f"var{v}", label="+ grad", color="blue", fontsize="8",
                        dir="forward")
+    if problem.diagram.junctions and len(problem.blocks):
+        # an invisible wire puts the system to the right of the problem, as in Figure 1
+        for j in range(len(problem.diagram.junctions)):
+            g.edge(f"j{j}", "agent0", style="invis", weight="0")
     return g

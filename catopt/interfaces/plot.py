@@ -14,9 +14,13 @@ from typing import Any
 
 import numpy as np
 
+from catopt.errors import CatoptError
 from catopt.fileio import atomic_path
 
-__all__ = ["plot_result", "plot_trajectory"]
+__all__ = ["plot_result", "plot_trajectory", "check_format", "FORMATS"]
+
+#: file extensions the plots are written in
+FORMATS = ("png", "svg", "pdf")
 
 
 def _pyplot() -> Any:
@@ -29,18 +33,34 @@ def _pyplot() -> Any:
     return plt
 
 
+def check_format(path: str | Path) -> str:
+    """The plot format of ``path`` from its extension, or a CatoptError naming the choices."""
+    fmt = Path(path).suffix.lstrip(".").lower()
+    if fmt not in FORMATS:
+        raise CatoptError(f"cannot tell the plot format of {str(path)!r}: use one of "
+                          f"{', '.join('.' + f for f in FORMATS)}")
+    return fmt
+
+
 def _save(fig: Any, path: str | Path | None) -> None:
     if path is not None:
-        fmt = Path(path).suffix.lstrip(".") or "png"
+        fmt = check_format(path)
         with atomic_path(path) as tmp:
             fig.savefig(tmp, format=fmt, bbox_inches="tight", dpi=120)
 
 
 def _gap(values: np.ndarray) -> np.ndarray:
-    """``f_t - f_final``, floored for a log scale."""
-    gap = values - np.nanmin(values)
-    tiny = np.finfo(float).tiny
-    return np.maximum(gap, tiny)
+    """``f_t - min_t f_t``, floored at the rounding level of the minimum,
+    ``4 eps max(|min f|, eps max |f|)``, for a log scale (below it the differences are
+    roundoff, and an exact zero would squash the axis down to 1e-308)."""
+    values = np.asarray(values, dtype=float)
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return values
+    eps = np.finfo(float).eps
+    low = float(finite.min())
+    floor = 4 * eps * max(abs(low), eps * float(np.abs(finite).max()), np.finfo(float).tiny)
+    return np.maximum(values - low, floor)
 
 
 def plot_result(result: Any, path: str | Path | None = None, *, title: str | None = None) -> Any:
@@ -52,7 +72,8 @@ def plot_result(result: Any, path: str | Path | None = None, *, title: str | Non
     a1.set_xlabel("iteration")
     a1.set_ylabel("f(x_t) - min_t f(x_t)")
     a1.set_title("objective gap")
-    a2.semilogy(it, np.maximum(np.asarray(result.grad_norms), np.finfo(float).tiny), color="C1")
+    gn = np.asarray(result.grad_norms, dtype=float)
+    a2.semilogy(it, np.where(gn > 0, gn, np.nan), color="C1")  # an exact zero is not drawn
     a2.set_xlabel("iteration")
     a2.set_ylabel("|grad f(x_t)|")
     a2.set_title("gradient norm")

@@ -27,14 +27,18 @@
 Optional ``[shapes]`` gives junction shapes. ``objective = "python"`` with
 ``function = "module:attr"`` calls a function returning an :class:`~catopt.OpenProblem`; it
 runs code, so it is honoured only with ``allow_import=True`` (``--allow-import``). Data files
-must lie inside the spec's folder unless ``allow_outside=True``; ``.npy`` files load with
-``allow_pickle=False``. Every error names the file, the table and the key.
+must lie inside the spec's folder unless ``allow_outside=True``; ``.npy`` files and
+``.npz`` members (``"data.npz:A"``) load with ``allow_pickle=False`` and within
+``co.limits`` (``max_text`` bytes). Every error names the file, the table and the key.
 """
 
 from __future__ import annotations
 
 import importlib
+import math
 import tomllib
+import warnings
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,41 +92,114 @@ def _int(ctx: _Ctx, table: str, key: str, v: Any, minimum: int = 0) -> int:
     return v
 
 
-def _number(ctx: _Ctx, table: str, key: str, v: Any, positive: bool = False) -> float:
+def _number(ctx: _Ctx, table: str, key: str, v: Any, positive: bool = False,
+            nonnegative: bool = False) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise ctx.err(table, key, f"expected a number, got {v!r}")
-    if not np.isfinite(v) or (positive and v <= 0):
-        raise ctx.err(table, key, f"expected a {'positive ' if positive else ''}finite number, "
-                                  f"got {v!r}")
-    return float(v)
+        raise ctx.err(table, key, f"expected a number, got {_short(v)}")
+    try:
+        x = float(v)
+    except OverflowError:  # TOML integers are unbounded
+        raise ctx.err(table, key, f"expected a finite number, got an integer of {len(str(v))} "
+                                  "digits") from None
+    if not np.isfinite(x) or (positive and x <= 0) or (nonnegative and x < 0):
+        sign = "positive " if positive else "non-negative " if nonnegative else ""
+        raise ctx.err(table, key, f"expected a {sign}finite number, got {v!r}")
+    return x
+
+
+def _short(v: Any, limit: int = 80) -> str:
+    """``repr(v)``, cut to ``limit`` characters for messages."""
+    text = repr(v)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _plain_numbers(v: Any) -> bool:
+    """Whether ``v`` is a number or nested lists of numbers that fit a float (no booleans,
+    strings, tables or dates); iterative, so deep nesting cannot overflow the stack."""
+    stack = [v]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, bool) or not isinstance(item, (int, float)):
+            return False
+        elif isinstance(item, int) and abs(item) > 2**1023:
+            return False
+    return True
+
+
+def _read_npy(fh: Any, size: int) -> np.ndarray:
+    """One array in .npy format from an open binary file of ``size`` bytes, never unpickling;
+    the header's shape is checked against the bytes present (and ``max_variables``) before
+    anything is allocated, so a lying header cannot exhaust memory."""
+    fmt = np.lib.format
+    version = fmt.read_magic(fh)
+    read_header = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+    shape, _, dtype = read_header(fh)
+    count = math.prod(shape)
+    check_limit("max_variables", count, "the .npy array")
+    if dtype.hasobject:
+        raise ValueError("it holds Python objects (pickles), which are never loaded")
+    if count * dtype.itemsize > size - fh.tell():
+        raise ValueError(f"its header claims shape {shape} of {dtype}, but the file holds only "
+                         f"{size - fh.tell()} bytes of data")
+    fh.seek(0)
+    return fmt.read_array(fh, allow_pickle=False)
 
 
 def _load_file(ctx: _Ctx, table: str, key: str, rel: str) -> np.ndarray:
+    """A data file: ``A.npy``, ``A.csv`` (comma-separated) or ``data.npz:A`` (member ``A``)."""
+    member = None
+    if ".npz:" in rel:
+        rel, _, member = rel.rpartition(":")
     path = (ctx.base / rel).resolve()
     if not ctx.allow_outside and not path.is_relative_to(ctx.base.resolve()):
         raise ctx.err(table, key, f"data path {rel!r} leaves the spec's folder "
                                   "(use --allow-outside to permit it)")
+    if path.suffix not in (".npy", ".csv", ".npz"):
+        raise ctx.err(table, key, f"data file {rel!r} must be .npy, .csv or .npz:NAME")
     if not path.is_file():
         raise ctx.err(table, key, f"data file {rel!r} not found (looked for {path})")
     check_limit("max_text", path.stat().st_size, f"data file {rel!r}")
     try:
         if path.suffix == ".npy":
-            return np.load(path, allow_pickle=False)
+            with open(path, "rb") as fh:
+                return _read_npy(fh, path.stat().st_size)
         if path.suffix == ".csv":
-            return np.loadtxt(path, delimiter=",", ndmin=1)
-    except (ValueError, OSError) as e:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # an empty file is reported below
+                return np.loadtxt(path, delimiter=",", ndmin=1)
+        return _load_npz_member(ctx, table, key, path, rel, member)
+    except SpecError:
+        raise
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
         raise ctx.err(table, key, f"cannot read {rel!r}: {e}") from None
-    raise ctx.err(table, key, f"data file {rel!r} must be .npy or .csv")
+
+
+def _load_npz_member(ctx: _Ctx, table: str, key: str, path: Path, rel: str,
+                     member: str | None) -> np.ndarray:
+    with zipfile.ZipFile(path) as zf:
+        names = sorted(n.removesuffix(".npy") for n in zf.namelist())
+        if member is None or member + ".npy" not in zf.namelist():
+            raise ctx.err(table, key, f"name the array inside {rel!r} as "
+                                      f"'{rel}:NAME'; it holds {names[:20]}")
+        info = zf.getinfo(member + ".npy")
+        check_limit("max_text", info.file_size, f"array {member!r} of {rel!r}")
+        with zf.open(info) as fh:
+            return _read_npy(fh, info.file_size)
 
 
 def _array(ctx: _Ctx, table: str, key: str, v: Any, kind: str) -> np.ndarray:
     if isinstance(v, str):
         arr = _load_file(ctx, table, key, v)
     else:
+        if not _plain_numbers(v):
+            raise ctx.err(table, key, f"expected a {kind} of numbers, got {_short(v)}")
         try:
             arr = np.asarray(v, dtype=float)
-        except (TypeError, ValueError):
-            raise ctx.err(table, key, f"expected a {kind} of numbers, got {v!r}") from None
+        except (TypeError, ValueError):  # ragged nesting
+            raise ctx.err(table, key, f"expected a {kind} of numbers (rows of equal length), "
+                                      f"got {_short(v)}") from None
     ndim = 2 if kind == "matrix" else 1
     if kind == "vector" and arr.ndim == 2 and 1 in arr.shape:
         arr = arr.ravel()
@@ -227,7 +304,11 @@ def _solve_table(ctx: _Ctx, table: Any) -> dict[str, Any]:
         elif k == "workers":
             out[k] = _int(ctx, "solve", k, v, 1)
         elif k == "tol":
-            out[k] = _number(ctx, "solve", k, v)
+            out[k] = _number(ctx, "solve", k, v, nonnegative=True)
+        elif k == "checkpoint":
+            if not isinstance(v, str) or not v:
+                raise ctx.err("solve", k, f"expected a folder name (a string), got {_short(v)}")
+            out[k] = v
         elif k == "engine":
             if v not in ("local", "mpi"):
                 raise ctx.err("solve", k, f"expected 'local' or 'mpi', got {v!r}")
@@ -239,9 +320,36 @@ def _solve_table(ctx: _Ctx, table: Any) -> dict[str, Any]:
                 out[k] = [_number(ctx, "solve", "x0", x) for x in v]
             else:
                 out[k] = _number(ctx, "solve", k, v)
-        else:
-            out[k] = v
     return out
+
+
+def _check_x0(ctx: _Ctx, x0: Any, composite: OpenProblem) -> None:
+    """An ``x0`` list must have one entry per coordinate; a table must name coordinates."""
+    if isinstance(x0, list) and len(x0) != composite.n:
+        raise ctx.err("solve", "x0", f"has {len(x0)} entries; expected {composite.n}, one per "
+                                     f"coordinate {list(composite.labels)[:10]}")
+    if isinstance(x0, dict):
+        known = set(composite.labels) | set(composite.space.names)
+        for lab in x0:
+            if lab not in known:
+                raise ctx.err("solve.x0", lab, "is neither a coordinate label nor a variable "
+                                               f"of the problem; labels are "
+                                               f"{list(composite.labels)[:10]}")
+
+
+def _check_box_ports(ctx: _Ctx, d: UWD, name: str, p: OpenProblem, key: str) -> None:
+    """The box's problem must expose one port per port of box ``name`` in the relation, each
+    of its junction's shape; errors name ``[boxes.NAME]`` and ``key``."""
+    tname = f"boxes.{name}"
+    for b in (i for i, n in enumerate(d.boxes) if n == name):
+        wires = d.ports(b)
+        if len(p.ports) != len(wires):
+            raise ctx.err(tname, key, f"the box exposes {len(p.ports)} ports but box {name!r} "
+                                      f"has {len(wires)} in the relation ({', '.join(wires)})")
+        for k, (have, want) in enumerate(zip(p.port_shapes, d.port_shapes(b), strict=True)):
+            if have != want:
+                raise ctx.err(tname, key, f"port {k} has shape {have} but junction "
+                                          f"{wires[k]!r} has shape {want} (see [shapes])")
 
 
 def loads_spec(text: str, *, name: str = "<spec>", base: str | Path = ".",
@@ -253,6 +361,8 @@ def loads_spec(text: str, *, name: str = "<spec>", base: str | Path = ".",
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise SpecError(f"{name}: not valid TOML: {e}") from None
+    except RecursionError:
+        raise SpecError(f"{name}: not valid TOML: arrays or tables nested too deeply") from None
     for k in data:
         if k not in TOP_KEYS:
             raise ctx.err("", k, f"unknown key; expected one of {sorted(TOP_KEYS)}")
@@ -265,9 +375,13 @@ def loads_spec(text: str, *, name: str = "<spec>", base: str | Path = ".",
     if not isinstance(shapes, dict):
         raise ctx.err("shapes", None, "expected a table of junction shapes")
     try:
+        relation(data["relation"])
+    except CatoptError as e:
+        raise ctx.err("", "relation", str(e)) from None
+    try:
         d = relation(data["relation"], shapes=shapes)
     except CatoptError as e:
-        raise ctx.err("", "relation" if "shapes" not in str(e) else "shapes", str(e)) from None
+        raise ctx.err("shapes", None, str(e)) from None
     boxes = data.get("boxes", {})
     if not isinstance(boxes, dict):
         raise ctx.err("boxes", None, "expected one table per box, [boxes.NAME]")
@@ -284,16 +398,19 @@ def loads_spec(text: str, *, name: str = "<spec>", base: str | Path = ".",
                           f"expected one of {sorted(FAMILIES) + ['python']}, got {family!r}")
         if family == "python":
             problems[bname] = _python_box(ctx, bname, table)
-        elif family in FAMILIES:
+            _check_box_ports(ctx, d, bname, problems[bname], "function")
+        elif isinstance(family, str) and family in FAMILIES:
             try:
                 problems[bname] = _family_box(ctx, bname, table, family)
             except SpecError:
                 raise
             except CatoptError as e:
                 raise ctx.err(f"boxes.{bname}", None, str(e)) from None
+            _check_box_ports(ctx, d, bname, problems[bname], "ports")
         else:
             raise ctx.err(f"boxes.{bname}", "objective",
-                          f"expected one of {sorted(FAMILIES) + ['python']}, got {family!r}")
+                          f"expected one of {sorted(FAMILIES) + ['python']}, "
+                          f"got {_short(family)}")
     missing = [b for b in dict.fromkeys(d.boxes) if b not in problems]
     if missing:
         raise ctx.err("boxes", None, f"no table for boxes {missing}")
@@ -302,8 +419,11 @@ def loads_spec(text: str, *, name: str = "<spec>", base: str | Path = ".",
     except CatoptError as e:
         raise SpecError(f"{name}: {e}") from None
     solve = _solve_table(ctx, data.get("solve", {}))
+    _check_x0(ctx, solve.get("x0"), composite)
     title = data.get("title")
-    return Spec(name, d, problems, composite, solve, title if isinstance(title, str) else None)
+    if title is not None and not isinstance(title, str):
+        raise ctx.err("", "title", f"expected a string, got {_short(title)}")
+    return Spec(name, d, problems, composite, solve, title)
 
 
 def load_spec(path: str | Path, *, allow_import: bool = False,

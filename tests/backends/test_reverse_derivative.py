@@ -58,6 +58,8 @@ def test_manual_needs_something() -> None:
         ManualBackend()
     with pytest.raises(co.BackendError, match="give reverse="):
         ManualBackend(grad=lambda x: x).reverse_derivative(lambda x: x)
+    with pytest.raises(co.BackendError, match="grad= must be callable, got ndarray"):
+        ManualBackend(grad=np.zeros(2))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("name", ["torch", "jax"])

@@ -37,6 +37,25 @@ def test_jax_step_equals_the_composite() -> None:
     np.testing.assert_allclose(g, g_ref, rtol=1e-12, atol=1e-12)
 
 
+def test_jax_step_with_hand_written_gradients() -> None:
+    rng = np.random.default_rng(1)
+    N, n = 12, 3
+    M = rng.standard_normal((N, n, n))
+    P = M + M.transpose(0, 2, 1)
+    fam = co.BoxFamily(lambda X, P: 0.5 * anp.einsum("bi,bij,bj->b", X, P, X), n,
+                       ports=[0], data={"P": P}, name="q")
+    b = co.UWDBuilder()
+    for i in range(N):
+        b.box(f"b{i}", [f"j{i % 4}"])
+    c = co.fuse_families(co.compose(b.build(), fam.problems()))
+    step = jax_step(c, lambda x, P: 0.5 * x @ P @ x, grads=lambda x, P: P @ x)
+    y = rng.standard_normal(c.n)
+    v, g = step(y)
+    v_ref, g_ref = c.value_and_grad(y)
+    assert v == pytest.approx(v_ref, rel=1e-12)
+    np.testing.assert_allclose(g, g_ref, rtol=1e-12, atol=1e-12)
+
+
 def test_jax_step_needs_families() -> None:
     c = co.compose(co.relation("(x,) :- f(x)"), [co.OpenProblem(lambda x: x[0] ** 2, 1, [0])])
     with pytest.raises(co.CompositionError, match="is not one"):

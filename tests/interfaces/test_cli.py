@@ -121,3 +121,103 @@ def test_examples_list_and_run(runner) -> None:
     assert res.exit_code == 0 and "three_quadratics" in res.output
     res = runner.invoke(main, ["examples", "three_quadratics", "--quick"])
     assert res.exit_code == 0
+
+
+def test_version_on_every_command(runner: CliRunner) -> None:
+    for cmd in (["draw"], ["run"], ["check"], ["info"], ["examples"]):
+        res = runner.invoke(main, [*cmd, "--version"])
+        assert res.exit_code == 0 and co.__version__ in res.output, (cmd, res.output)
+
+
+def test_bad_plot_format_fails_before_the_run(runner, spec_path, tmp_path, monkeypatch) -> None:
+    def no_solve(*a, **k):
+        raise AssertionError("solve must not run")
+
+    monkeypatch.setattr(sys.modules["catopt.engines.solve"], "solve", no_solve)
+    res = runner.invoke(main, ["run", str(spec_path), "--plot", str(tmp_path / "loss.bmp")])
+    assert res.exit_code == 1 and "plot format" in res.output and ".png" in res.output
+
+
+def test_unwritable_output_is_a_message(runner, spec_path, tmp_path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    res = runner.invoke(main, ["run", str(spec_path), "-q", "--steps", "2", "--tol", "0",
+                               "--output", str(blocker / "r.json")])
+    assert res.exit_code == 1 and res.output.startswith("error: cannot read or write")
+    assert not isinstance(res.exception, OSError)  # handled, not a crash
+
+
+def test_keyboard_interrupt_exits_130(runner, spec_path, monkeypatch) -> None:
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sys.modules["catopt.engines.solve"], "solve", interrupted)
+    res = runner.invoke(main, ["run", str(spec_path), "-q"])
+    assert res.exit_code == 130 and "interrupted" in res.output
+
+
+def test_quiet_turns_the_progress_bar_off(runner, spec_path, monkeypatch) -> None:
+    seen = []
+    real = sys.modules["catopt.engines.solve"].solve
+
+    def spy(problem, x0=None, **kw):
+        seen.append(kw["progress"])
+        return real(problem, x0, **{**kw, "steps": 2})
+
+    monkeypatch.setattr(sys.modules["catopt.engines.solve"], "solve", spy)
+    assert runner.invoke(main, ["run", str(spec_path), "-q"]).exit_code == 0
+    assert runner.invoke(main, ["run", str(spec_path)]).exit_code == 0
+    assert seen == [False, None]  # None: a bar only on an interactive terminal outside CI
+
+
+def test_run_a_spec_with_x0_by_label(runner, write_spec, tmp_path) -> None:
+    """x0 as a table by label reaches the run: with steps = 0 the result is x0 itself."""
+    path = write_spec('relation = "(x,) :- f(x, y)"\n[boxes.f]\nobjective = "quadratic"\n'
+                      'ports = [0, 1]\nP = [[1.0, 0.0], [0.0, 1.0]]\na = [0.0, 1.0]\n'
+                      '[solve]\nsteps = 0\nstep = 0.1\nx0 = { x = 2.5, y = -1.0 }\n')
+    out = tmp_path / "r.json"
+    assert runner.invoke(main, ["run", str(path), "-q", "--output", str(out)]).exit_code == 0
+    data = json.loads(out.read_text())
+    assert data["x"] == {"x": 2.5, "y": -1.0}
+    assert data["objective"] == pytest.approx(2.5**2 + 1.0 - 1.0)
+
+
+def test_examples_folder_missing_is_said_clearly(runner, monkeypatch, tmp_path) -> None:
+    import catopt.interfaces.cli as cli
+
+    monkeypatch.setattr(cli, "EXAMPLES_DIR", tmp_path / "nowhere")
+    res = runner.invoke(main, ["examples"])
+    assert res.exit_code == 1 and "examples folder was not found" in res.output
+
+
+def test_draw_a_catlab_json_diagram(runner, tmp_path) -> None:
+    d = co.relation("(x,) :- f(x, w), g(w)")
+    src = tmp_path / "d.json"
+    src.write_text(d.to_json())
+    out = tmp_path / "d.dot"
+    res = runner.invoke(main, ["draw", str(src), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    text = out.read_text()
+    assert "label=f" in text and "label=g" in text and "xlabel=w" in text
+    (tmp_path / "bad.json").write_text("{")
+    res = runner.invoke(main, ["draw", str(tmp_path / "bad.json"), "-o", str(out)])
+    assert res.exit_code == 1 and res.output.startswith("error:")
+
+
+def test_the_tutorial_spec_runs_to_its_closed_form(runner, tmp_path) -> None:
+    """The spec shown in docs/tutorial.md, run through the CLI, reaches the solution of its
+    optimality condition (2P + diag(0, 1)) x = (1, 3), solved here independently."""
+    import re
+
+    text = (ROOT / "docs" / "tutorial.md").read_text()
+    (toml,) = re.findall(r"```toml\n(.*?)```", text, flags=re.S)
+    spec = tmp_path / "problem.toml"
+    spec.write_text(toml)
+    out = tmp_path / "result.json"
+    res = runner.invoke(main, ["run", str(spec), "-q", "--output", str(out)])
+    assert res.exit_code == 0, res.output
+    P = np.array([[2.0, 0.5], [0.5, 1.0]])
+    exact = np.linalg.solve(2 * P + np.diag([0.0, 1.0]), [1.0, 3.0])
+    data = json.loads(out.read_text())
+    np.testing.assert_allclose([data["x"]["a"], data["x"]["b"]], exact, atol=1e-8)
+    assert data["converged"] is True

@@ -41,6 +41,7 @@ def test_problem_and_system_drawings(three_quadratics) -> None:
     assert "n=5; private 0, 2, 4" in src
     sys_src = distributed_dot(comp).source
     assert sys_src.count("+ grad") == 8  # f: w, x; g: u, w, y; h: u, w, z
+    assert "j0 -> agent0 [style=invis" in sys_src  # the system sits right of the problem
     with pytest.raises(co.CatoptError, match="is a leaf"):
         problem_dot(three_quadratics["problems"]["f"])
 
@@ -95,3 +96,44 @@ def test_fallback_without_dot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     with pytest.warns(UserWarning, match="'dot' program was not found"):
         draw(D, tmp_path / "a.png")
     assert (tmp_path / "a.png").read_bytes().startswith(b"\x89PNG")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # one warning per process, not one per drawing
+        draw(D, tmp_path / "b.pdf")
+    assert (tmp_path / "b.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_parse_dot_reads_back_every_node_and_wire(three_quadratics) -> None:
+    from catopt.interfaces.draw import parse_dot
+
+    nodes, edges = parse_dot(problem_dot(three_quadratics["composite"], port_labels=True).source)
+    d = three_quadratics["diagram"]
+    labels = sorted(a.get("label") or a.get("xlabel", "") for a in nodes.values())
+    assert [lab for lab in labels if lab] == sorted(
+        [lab for lab in labels if "\n" in lab] + list(d.junctions))
+    assert {lab.split("\n")[0] for lab in labels if "\n" in lab} == set(d.boxes)
+    assert len(edges) == d.n_ports + len(d.outer)  # one wire per port and per outer port
+
+
+def test_fallback_svg_names_every_box_and_junction(tmp_path: Path, monkeypatch) -> None:
+    import matplotlib
+
+    import catopt.interfaces.draw as draw_module
+
+    monkeypatch.setattr(draw_module, "have_dot", lambda: False)
+    monkeypatch.setattr(draw_module, "_warned", True)  # the warning was given already
+    with matplotlib.rc_context({"svg.fonttype": "none"}):
+        draw(D, tmp_path / "a.svg")
+    text = (tmp_path / "a.svg").read_text()
+    for name in list(D.boxes) + ["x", "y", "z", "u", "w : 2"]:
+        assert f">{name}<" in text, name
+
+
+@needs_dot
+def test_a_graphviz_failure_is_a_catopt_error(tmp_path: Path) -> None:
+    g = uwd_dot(D)
+    g.body.append("this is not { dot")
+    with pytest.raises(co.CatoptError, match="graphviz could not draw"):
+        render(g, tmp_path / "bad.svg")
+    assert not (tmp_path / "bad.svg").exists()

@@ -86,7 +86,44 @@ a = [0.0, 1.0]
         ("size = 2", 'size = "three"', r"\[boxes.f\] key 'size': expected an integer"),
         ("size = 2", "size = 3", r"key 'size': is 3 but 'a' has 2"),
         ("ports = [0, 1]", "ports = [0, 5]", r"key 'ports': entry 1 is 5"),
-        ("ports = [0, 1]", "ports = [0]", "box 'f' has 2 ports"),
+        ("ports = [0, 1]", "ports = [0]",
+         r"\[boxes.f\] key 'ports': the box exposes 1 ports but box 'f' has 2"),
+        ('relation = "(x,) :- f(x, y)"', 'relation = "(x,) :- f(x, y)"\n[shapes]\ny = [2]',
+         r"\[boxes.f\] key 'ports': port 1 has shape \(\) but junction 'y' has shape \(2,\)"),
+        ("ports = [0, 1]", "ports = 1", r"key 'ports': expected a list"),
+        ('relation = "(x,) :- f(x, y)"', 'relation = "(x,) :- f(x, y)"\n[shapes]\ny = "ab"',
+         r"\[shapes\]: shape of junction 'y'"),
+        ('relation = "(x,) :- f(x, y)"', 'relation = "(x,) :- f(x, y)"\n[shapes]\nq = 2',
+         r"\[shapes\]: shapes names unknown junction 'q'"),
+        ('relation = "(x,) :- f(x, y)"', 'relation = "(x,) :- f(x, y)"\nshapes = 3',
+         r"\[shapes\]: expected a table"),
+        ('relation = "(x,) :- f(x, y)"', "relation = 3", r"key 'relation': expected a string"),
+        ('relation = "(x,) :- f(x, y)"', 'relation = "(x,) :- f(x, y)"\ntitle = 3',
+         r"top level key 'title': expected a string"),
+        ("size = 2", "size = 0", r"key 'size': expected an integer >= 1"),
+        ("a = [0.0, 1.0]", "a = [0.0, true]", r"key 'a': expected a vector of numbers"),
+        ("a = [0.0, 1.0]", "a = [0.0, 1" + "0" * 400 + "]", r"key 'a': expected a vector of num"),
+        ("a = [0.0, 1.0]", "a = 1979-05-27", r"key 'a': expected a vector of numbers"),
+        ("a = [0.0, 1.0]", "a = [[0.0], [1.0, 2.0]]", r"key 'a': .*rows of equal length"),
+        ("a = [0.0, 1.0]", "a = [[0.0, 1.0], [1.0, 2.0]]", r"key 'a': expected a vector, got an"),
+        ("P = [[1.0, 0.0], [0.0, 1.0]]", 'P = "P.txt"', r"key 'P': .* must be .npy, .csv or"),
+        ("a = [0.0, 1.0]", "a = [0.0, 1.0]\n[solve]\nstep = 1" + "0" * 400,
+         r"key 'step': expected a finite number, got an integer of 401 digits"),
+        ("a = [0.0, 1.0]", "a = [0.0, 1.0]\n[solve]\ntol = -1.0",
+         r"\[solve\] key 'tol': expected a non-negative"),
+        ("a = [0.0, 1.0]", "a = [0.0, 1.0]\n[solve]\nworkers = 0", r"\[solve\] key 'workers'"),
+        ("a = [0.0, 1.0]", "a = [0.0, 1.0]\n[solve]\ncheckpoint_every = 0",
+         r"\[solve\] key 'checkpoint_every'"),
+        ("a = [0.0, 1.0]", "a = [0.0, 1.0]\n[solve]\ncheckpoint = [1]",
+         r"\[solve\] key 'checkpoint': expected a folder name"),
+        ("a = [0.0, 1.0]", "a = [0.0, 1.0]\n[solve]\nx0 = [1.0]",
+         r"\[solve\] key 'x0': has 1 entries; expected 2"),
+        ("a = [0.0, 1.0]", "a = [0.0, 1.0]\n[solve]\nx0 = { q = 1.0 }",
+         r"\[solve.x0\] key 'q': is neither a coordinate label"),
+        ("a = [0.0, 1.0]", "a = [0.0, 1.0]\n[solve]\nx0 = [1.0, \"a\"]",
+         r"\[solve\] key 'x0': expected a number"),
+        ("a = [0.0, 1.0]", "a = [0.0, 1.0]\n[solve]\nx0 = \"a\"", r"\[solve\] key 'x0'"),
+        ("[boxes.f]", "boxes.f = 3\n[boxes.g]", r"\[boxes.f\]: expected a table"),
         ('objective = "quadratic"', 'objective = "cubic"', r"key 'objective': expected one of"),
         # found by atheris: an inline table where a family name belongs
         ('objective = "quadratic"', "objective = { a = 1 }", r"key 'objective': expected one"),
@@ -116,6 +153,84 @@ def test_spec_errors_name_file_table_and_key(write_spec, old: str, new: str, mat
     with pytest.raises(co.SpecError, match=match) as info:
         load_spec(path)
     assert str(path) in str(info.value)
+
+
+def test_top_level_tables_that_are_not_tables() -> None:
+    with pytest.raises(co.SpecError, match=r"\[boxes\]: expected one table per box"):
+        loads_spec('relation = "(x,) :- f(x)"\nboxes = 3\n')
+    with pytest.raises(co.SpecError, match=r"\[solve\]: expected a table"):
+        loads_spec(GOOD.replace('relation = "(x,) :- f(x, y)"',
+                                'relation = "(x,) :- f(x, y)"\nsolve = 1'))
+
+
+def test_least_squares_and_logistic_shape_errors(write_spec) -> None:
+    base = 'relation = "(x,) :- f(x)"\n[boxes.f]\nports = [0]\n'
+    cases = [
+        ('objective = "least_squares"\nA = [[1.0], [2.0]]\nb = [1.0]',
+         r"\[boxes.f\] key 'b': has 1 entries but 'A' has 2 rows"),
+        ('objective = "least_squares"\nA = [[1.0]]\nb = [1.0]\nsize = 2',
+         r"key 'size': is 2 but the data give 1"),
+        ('objective = "logistic"\nX = [[1.0], [2.0]]\ny = [1.0]',
+         r"\[boxes.f\] key 'y': has 1 labels but 'X' has 2 rows"),
+        ('objective = "logistic"\nX = [[1.0]]\ny = [1.0]\nl2 = "big"', r"key 'l2': expected"),
+        ('objective = "least_squares"\nb = [1.0]', r"key 'A': missing"),
+    ]
+    for body, match in cases:
+        path = write_spec(base + body + "\n")
+        with pytest.raises(co.SpecError, match=match):
+            load_spec(path)
+
+
+def test_npz_members_and_broken_data_files(write_spec, tmp_path: Path) -> None:
+    np.savez(tmp_path / "d.npz", P=2 * np.eye(2), o=np.array([{}], dtype=object))
+    (tmp_path / "empty.npy").write_bytes(b"")
+    np.savez(tmp_path / "zip.npz", P=np.eye(2))
+    (tmp_path / "zip.npy").write_bytes((tmp_path / "zip.npz").read_bytes())
+    (tmp_path / "t.csv").write_text("a,b\nc,d\n")
+    old = "P = [[1.0, 0.0], [0.0, 1.0]]"
+    s = load_spec(write_spec(GOOD.replace(old, 'P = "d.npz:P"')))
+    np.testing.assert_allclose(s.composite.objective([1.0, 2.0]), 2 * 5.0 + 2.0)
+    for ref, match in [("d.npz", r"key 'P': name the array inside 'd.npz'.*\['P', 'o'\]"),
+                       ("d.npz:Q", r"name the array inside"),
+                       ("d.npz:o", r"cannot read 'd.npz': it holds Python objects \(pickles\)"),
+                       ("empty.npy", r"cannot read 'empty.npy'"),
+                       ("zip.npy", r"cannot read 'zip.npy': the magic string"),
+                       ("t.csv", r"cannot read 't.csv'"),
+                       ("../d.npz:P", "leaves the spec's folder")]:
+        with pytest.raises(co.SpecError, match=match):
+            load_spec(write_spec(GOOD.replace(old, f'P = "{ref}"')))
+    with co.limits(max_text=200), pytest.raises(co.CatoptError, match="'d.npz' .* over the limi"):
+        load_spec(write_spec(GOOD.replace(old, 'P = "d.npz:P"')))
+
+
+def _lying_npy(shape: tuple[int, ...]) -> bytes:
+    """A .npy file whose header claims ``shape`` but which holds 16 bytes of data."""
+    import io
+
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        buf, {"descr": "<f8", "fortran_order": False, "shape": shape})
+    return buf.getvalue() + bytes(16)
+
+
+def test_a_lying_npy_header_allocates_nothing(write_spec, tmp_path: Path) -> None:
+    import zipfile
+
+    (tmp_path / "big.npy").write_bytes(_lying_npy((10**12,)))
+    (tmp_path / "short.npy").write_bytes(_lying_npy((1000, 3)))
+    with zipfile.ZipFile(tmp_path / "z.npz", "w") as zf:
+        zf.writestr("P.npy", _lying_npy((10**6, 2)))
+    old = "P = [[1.0, 0.0], [0.0, 1.0]]"
+    for ref, match in [("big.npy", r"key 'P': cannot read 'big.npy'.*max_variables"),
+                       ("short.npy", r"claims shape \(1000, 3\).*holds only 16 bytes"),
+                       ("z.npz:P", r"cannot read 'z.npz'.*claims shape \(1000000, 2\)")]:
+        with pytest.raises(co.SpecError, match=match):
+            load_spec(write_spec(GOOD.replace(old, f'P = "{ref}"')))
+
+
+def test_deep_nesting_is_a_spec_error() -> None:
+    with pytest.raises(co.SpecError, match="nested too deeply"):
+        loads_spec("a = " + "[" * 5000 + "]" * 5000)
 
 
 def test_python_boxes_need_allow_import(write_spec, tmp_path: Path, monkeypatch) -> None:
@@ -178,5 +293,67 @@ def test_fuzz_mutations_of_a_valid_spec(pos: int, char: str) -> None:
     text = GOOD[: pos % len(GOOD)] + char + GOOD[pos % len(GOOD) + 1:]
     try:
         loads_spec(text)
+    except co.CatoptError:
+        pass
+
+
+# -- structured fuzzing: any TOML value at any key of a valid spec -------------------------
+
+def _toml_value(v) -> str:
+    """A TOML literal for ``v`` (the stdlib reads TOML but does not write it)."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return {float("inf"): "inf", float("-inf"): "-inf"}.get(v, "nan" if v != v else repr(v))
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, str):
+        return '"' + "".join(c if c.isalnum() or c in " .:-_/" else f"\\u{ord(c):04x}"
+                             for c in v) + '"'
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    return "{" + ", ".join(f'"{k}" = {_toml_value(x)}' for k, x in v.items()) + "}"
+
+
+_scalars = (st.integers(-(10**30), 10**30) | st.floats() | st.booleans()
+            | st.text(max_size=12) | st.sampled_from(["quadratic", "logistic", "python",
+                                                      "least_squares", "x.npy", "../a.csv",
+                                                      "d.npz:P", "mpi", "local"]))
+_values = st.recursive(_scalars, lambda inner: st.lists(inner, max_size=4)
+                       | st.dictionaries(st.text("abxy", min_size=1, max_size=3), inner,
+                                         max_size=3), max_leaves=12)
+
+_FIELDS = {"": ["relation", "title", "colour"],
+           "shapes": ["x", "y"],
+           "boxes.f": ["objective", "size", "ports", "P", "a", "A", "b", "X", "y", "l2",
+                       "function"],
+           "solve": ["step", "steps", "tol", "x0", "engine", "workers", "checkpoint",
+                     "checkpoint_every"]}
+_BASE = {"": {"relation": '"(x,) :- f(x, y)"'},
+         "boxes.f": {"objective": '"quadratic"', "size": "2", "ports": "[0, 1]",
+                     "P": "[[1.0, 0.0], [0.0, 1.0]]", "a": "[0.0, 1.0]"},
+         "solve": {"step": "0.1", "steps": "10", "x0": "0.5"}}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(sorted(_FIELDS)), st.integers(0, 20), _values),
+                min_size=1, max_size=4))
+def test_fuzz_any_value_at_any_key(edits) -> None:
+    """Replacing values of a valid spec by arbitrary TOML values only ever raises
+    CatoptError; a spec that loads also solves (or fails with a CatoptError)."""
+    tables = {t: dict(kv) for t, kv in _BASE.items()}
+    for table, k, value in edits:
+        keys = _FIELDS[table]
+        tables.setdefault(table, {})[keys[k % len(keys)]] = _toml_value(value)
+    text = "\n".join(f"{k} = {v}" for k, v in tables.pop("").items())
+    for table, kv in tables.items():
+        text += f"\n[{table}]\n" + "\n".join(f'"{k}" = {v}' for k, v in kv.items())
+    try:
+        spec = loads_spec(text)
+    except co.CatoptError:
+        return
+    opts = {k: v for k, v in spec.solve.items() if k in ("step", "tol", "x0")}
+    try:
+        co.solve(spec.composite, steps=min(spec.solve.get("steps", 5), 5), **opts)
     except co.CatoptError:
         pass
