@@ -121,7 +121,7 @@ def part_a_b(sizes: list[int], repeat: int, rng: np.random.Generator) -> list[st
     lines = ["(a, b) one gradient step, ratio to the hand-fused numpy step (lower is better)",
              f"{'boxes':>8} {'fused numpy':>12} {'distinct':>9} {'autograd':>9} "
              f"{'family':>8} {'family+grad':>12} {'jax':>7} {'jax+grad':>9} {'closures':>9} "
-             f"{'closures/family':>16}"]
+             f"{'closures/family':>16} {'closures/family+grad':>21}"]
     for B in sizes:
         d = diagram(B, rng)
         P, a = data(B, rng)
@@ -163,14 +163,14 @@ def part_a_b(sizes: list[int], repeat: int, rng: np.random.Generator) -> list[st
                      f"{t_fam_g / t_fused:>11.2f}x {t_jax / t_fused:>6.2f}x "
                      f"{t_jax_g / t_fused:>8.2f}x "
                      f"{t_cl / t_fused:>8.1f}x "
-                     f"{t_cl / t_fam:>15.1f}x")
+                     f"{t_cl / t_fam:>15.1f}x {t_cl / t_fam_g:>20.1f}x")
     lines += [
         "  distinct: one numpy gradient call per box; autograd: one autograd call per box;",
         "  family: one batched autograd call (fuse_families); family+grad: a batched "
         "hand-written gradient;",
         "  jax: the whole step jitted (vmap, segment_sum; nan without jax); jax+grad: with a",
         "  hand-written per-box gradient;",
-        "  closures/family: the closure style over catopt's family path",
+        "  closures/family(+grad): the closure style's time over catopt's family path's",
     ]
     return lines
 
@@ -197,7 +197,7 @@ def part_c(sizes: list[int], rng: np.random.Generator) -> list[str]:
     return lines
 
 
-def part_d(rng: np.random.Generator) -> list[str]:
+def part_d(rng: np.random.Generator, short: int, long: int) -> list[str]:
     lines = ["(d) local against MPI engine, per step (200 autograd boxes; launch cost cancelled "
              "by differencing two run lengths)"]
     if shutil.which("mpiexec") is None:
@@ -209,11 +209,11 @@ def part_d(rng: np.random.Generator) -> list[str]:
 
     def per_step(**kw) -> float:
         t0 = time.perf_counter()
-        co.solve(c, x0, step=1e-3, steps=20, **kw)
+        co.solve(c, x0, step=1e-3, steps=short, **kw)
         t1 = time.perf_counter()
-        co.solve(c, x0, step=1e-3, steps=220, **kw)
+        co.solve(c, x0, step=1e-3, steps=long, **kw)
         t2 = time.perf_counter()
-        return ((t2 - t1) - (t1 - t0)) / 200
+        return ((t2 - t1) - (t1 - t0)) / (long - short)
 
     local = per_step(engine="local")
     for w in (1, 2):
@@ -234,7 +234,7 @@ def part_e(rng: np.random.Generator, repeat: int) -> list[str]:
         A = rng.standard_normal((N_VARS, N_VARS))
         c = rng.standard_normal(N_VARS)
         probs.append(co.OpenProblem(
-            lambda x, A=A, c=c, k=k: anp.sum(anp.tanh(anp.dot(A, x) + k)) + anp.dot(c, x),
+            lambda x, A=A, c=c, k=k: anp.sum(anp.tanh(anp.dot(A, x) + k / B)) + anp.dot(c, x),
             N_VARS, ports=list(range(N_PORTS))))
     comp = co.compose(d, probs)
     y = rng.standard_normal(comp.n)
@@ -259,12 +259,13 @@ def main(argv: list[str] | None = None) -> None:
     rng = np.random.default_rng(0)
     t = time.perf_counter()
     if args.quick:
-        sizes, scaling, repeat = [10, 100, 1000], [1000, 5000, 10_000], 7
+        sizes, scaling, repeat, mpi_steps = [10, 100, 1000], [1000, 5000, 10_000], 7, (10, 60)
     else:
-        sizes, scaling, repeat = [10, 100, 1000, 10_000], [1000, 10_000, 50_000], 15
+        sizes, scaling, repeat = [10, 100, 1000, 10_000], [1000, 10_000, 60_000], 15
+        mpi_steps = (20, 220)
     out = part_a_b(sizes, repeat, rng)
     out += [""] + part_c(scaling, rng)
-    out += [""] + part_d(rng)
+    out += [""] + part_d(rng, *mpi_steps)
     out += [""] + part_e(rng, 5 if args.quick else 11)
     print("\n".join(out))
     print(f"\n(measured in one run in {time.perf_counter() - t:.0f} s; numpy "
