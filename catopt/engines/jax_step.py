@@ -24,10 +24,13 @@ __all__ = ["jax_step"]
 
 def jax_step(problem: OpenProblem,
              objectives: Callable[..., Any] | Mapping[str, Callable[..., Any]],
+             grads: Callable[..., Any] | Mapping[str, Callable[..., Any]] | None = None,
              ) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
     """A jitted ``y -> (f(y), grad f(y))`` for a composite of box families.
 
     ``objectives`` is the per-box JAX objective, or a mapping from family name to one.
+    ``grads`` (optional, same form) gives a per-box gradient ``grad(x, **data_i)`` written by
+    hand, used instead of ``jax.value_and_grad`` (the JAX analogue of ``BoxFamily(grad=)``).
     """
     try:
         import jax
@@ -50,10 +53,17 @@ def jax_step(problem: OpenProblem,
         fn = objectives if callable(objectives) else objectives.get(fam.name)
         if fn is None:
             raise CompositionError(f"no JAX objective given for family {fam.name!r}")
+        gr = grads if grads is None or callable(grads) else grads.get(fam.name)
+        if grads is not None and gr is None:
+            raise CompositionError(f"no JAX gradient given for family {fam.name!r}")
         data = {k: jnp.asarray(v[rows]) for k, v in fam.data.items()}
-        runs.append((fn, data, len(rows), fam.space.n, int(offsets[b])))
+        runs.append((fn, gr, data, len(rows), fam.space.n, int(offsets[b])))
 
+    # phi_* as a sorted segment sum: permuting the contributions so that their junction
+    # indices ascend lets XLA add runs instead of scattering (about 1.3x faster on CPU).
+    order = np.argsort(problem.gather_index, kind="stable")
     index = jnp.asarray(problem.gather_index)
+    sorted_index, perm = jnp.asarray(problem.gather_index[order]), jnp.asarray(order)
     n_total = problem.n
 
     @jax.jit
@@ -61,13 +71,18 @@ def jax_step(problem: OpenProblem,
         xs = y[index]
         value = 0.0
         grads = []
-        for fn, data, k, n, off in runs:
+        for fn, gr, data, k, n, off in runs:
             X = jax.lax.dynamic_slice(xs, (off,), (k * n,)).reshape(k, n)
-            v, G = jax.vmap(lambda x, d, fn=fn: jax.value_and_grad(fn)(x, **d))(X, data)
+            if gr is None:
+                v, G = jax.vmap(lambda x, d, fn=fn: jax.value_and_grad(fn)(x, **d))(X, data)
+            else:
+                v = jax.vmap(lambda x, d, fn=fn: fn(x, **d))(X, data)
+                G = jax.vmap(lambda x, d, gr=gr: gr(x, **d))(X, data)
             value = value + jnp.sum(v)
             grads.append(G.reshape(-1))
         g = jnp.concatenate(grads) if grads else jnp.zeros(0)
-        return value, jax.ops.segment_sum(g, index, num_segments=n_total)
+        return value, jax.ops.segment_sum(g[perm], sorted_index, num_segments=n_total,
+                                          indices_are_sorted=True)
 
     def run(y: np.ndarray) -> tuple[float, np.ndarray]:
         v, g = step(np.asarray(y, dtype=float))
