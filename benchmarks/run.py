@@ -172,6 +172,20 @@ def timeit(fn, y, repeat: int) -> float:
     return float(np.median(times))
 
 
+def time_interleaved(fns: dict, y, repeat: int) -> dict:
+    """Median seconds per call of each function, timed in interleaved rounds (each function
+    once per round), so that a load burst on a shared machine hits every candidate alike."""
+    for fn in fns.values():
+        fn(y)
+    times: dict = {k: [] for k in fns}
+    for _ in range(repeat):
+        for k, fn in fns.items():
+            t = time.perf_counter()
+            fn(y)
+            times[k].append(time.perf_counter() - t)
+    return {k: float(np.median(v)) for k, v in times.items()}
+
+
 def part_a_b(sizes: list[int], repeat: int, rng: np.random.Generator) -> list[str]:
     lines = ["(a, b) one gradient step, ratio to the hand-fused numpy step (lower is better)",
              f"{'boxes':>8} {'fused numpy':>12} {'distinct':>9} {'autograd':>9} "
@@ -191,32 +205,30 @@ def part_a_b(sizes: list[int], repeat: int, rng: np.random.Generator) -> list[st
         for c in (c_np, c_ag, c_fam, c_fam_g):  # every path computes the same numbers
             v, g = c._value_and_grad(y)
             assert np.isclose(v, ref_v) and np.allclose(g, ref_g)
-        r = max(3, repeat // max(1, B // 100))
-        t_fused = timeit(fused, y, r * 3)
-        t_np = timeit(c_np._value_and_grad, y, r)
-        t_ag = timeit(c_ag._value_and_grad, y, r)
-        t_fam = timeit(c_fam._value_and_grad, y, r * 3)
-        t_fam_g = timeit(c_fam_g._value_and_grad, y, r * 3)
+        r = max(5, repeat * max(1, 100 // B) // max(1, B // 100))
         cl = closure_style(idx, P, a, n)
         v_cl, g_cl = cl(y)
         assert np.isclose(v_cl, ref_v) and np.allclose(g_cl, ref_g)
-        t_cl = timeit(cl, y, max(2, r // 2))
-        t_flat = timeit(flat_loop(idx, P, a, n), y, max(2, r // 2))
-        t_jax = t_jax_g = np.nan
+        fns = {"fused": fused, "np": c_np._value_and_grad, "ag": c_ag._value_and_grad,
+               "fam": c_fam._value_and_grad, "fam_g": c_fam_g._value_and_grad,
+               "cl": cl, "flat": flat_loop(idx, P, a, n)}
         try:
             import jax.numpy as jnp
 
             from catopt.engines.jax_step import jax_step
 
             js = jax_step(c_fam, lambda x, P, a: jnp.dot(x, 0.5 * jnp.dot(P, x) + a))
-            assert np.allclose(js(y)[1], ref_g)
-            t_jax = timeit(js, y, r * 3)
             js_g = jax_step(c_fam, lambda x, P, a: jnp.dot(x, 0.5 * jnp.dot(P, x) + a),
                             lambda x, P, a: jnp.dot(P, x) + a)  # P is symmetric
-            assert np.allclose(js_g(y)[1], ref_g)
-            t_jax_g = timeit(js_g, y, r * 3)
+            assert np.allclose(js(y)[1], ref_g) and np.allclose(js_g(y)[1], ref_g)
+            fns.update(jax=js, jax_g=js_g)
         except ImportError:
             pass
+        ts = time_interleaved(fns, y, r)
+        t_fused, t_np, t_ag, t_fam, t_fam_g = (ts[k] for k in ("fused", "np", "ag", "fam",
+                                                                "fam_g"))
+        t_cl, t_flat = ts["cl"], ts["flat"]
+        t_jax, t_jax_g = ts.get("jax", np.nan), ts.get("jax_g", np.nan)
         t_best = np.nanmin([t_fam, t_fam_g, t_jax, t_jax_g])
         lines.append(f"{B:>8} {t_fused * 1e3:>10.3f}ms {t_np / t_fused:>8.1f}x "
                      f"{t_ag / t_fused:>8.1f}x {t_fam / t_fused:>7.2f}x "
