@@ -174,12 +174,12 @@ def timeit(fn, y, repeat: int) -> float:
 
 def time_interleaved(fns: dict, y, repeat: int) -> dict:
     """Median seconds per call of each function, timed in interleaved rounds (each function
-    once per round), so that a load burst on a shared machine hits every candidate alike."""
-    for fn in fns.values():
-        fn(y)
+    once per round), so that a load burst on a shared machine hits every candidate alike.
+    Each timed call follows an untimed one, so caches are warm as in a run of many steps."""
     times: dict = {k: [] for k in fns}
     for _ in range(repeat):
         for k, fn in fns.items():
+            fn(y)
             t = time.perf_counter()
             fn(y)
             times[k].append(time.perf_counter() - t)
