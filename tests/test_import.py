@@ -9,7 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 LAZY = ["networkx", "matplotlib", "graphviz", "click", "tqdm", "jax", "torch", "mpi4py",
-        "sklearn", "cloudpickle"]
+        "sklearn", "cloudpickle", "autograd"]
 
 
 def test_import_does_not_load_optional_packages() -> None:

@@ -54,6 +54,8 @@ def jax_step(problem: OpenProblem,
         if fn is None:
             raise CompositionError(f"no JAX objective given for family {fam.name!r}")
         gfn = grads if grads is None or callable(grads) else grads.get(fam.name)
+        if grads is not None and gfn is None:
+            raise CompositionError(f"no JAX gradient given for family {fam.name!r}")
         if gfn is None:
             vg = jax.value_and_grad(fn)
         else:

@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import autograd
 import numpy as np
 
 from catopt.errors import CompositionError, ObjectiveError
@@ -104,6 +103,8 @@ class BoxFamily:
         (self.size,) = sizes
         self.data = arrays
         if grad is None:
+            import autograd  # lazily: import catopt does not pay for autograd
+
             self._vg = autograd.value_and_grad(self._sum)
         else:  # a batched gradient written by hand: grad(X, **data) -> (k, n)
 
@@ -117,7 +118,9 @@ class BoxFamily:
         if np.shape(v) != (len(X),):
             raise ObjectiveError(f"family {self.name!r}: objective returned shape "
                                  f"{np.shape(v)}, expected one value per box ({len(X)},)")
-        return autograd.numpy.sum(v)
+        import autograd.numpy as anp
+
+        return anp.sum(v)
 
     def _rows(self, rows: Any) -> dict[str, np.ndarray]:
         return {k: v[rows] for k, v in self.data.items()}
