@@ -1,6 +1,8 @@
 """Atomic file output: write to a temporary file in the same folder, then rename.
 
-A crash or Ctrl-C mid-write never leaves a truncated output file behind.
+A crash or Ctrl-C mid-write never leaves a truncated output file behind. The file gets the
+permissions a plain ``open(path, "w")`` would give it (an existing file's mode, else
+``0o666 & ~umask``), not ``mkstemp``'s private ``0o600``.
 """
 
 from __future__ import annotations
@@ -12,6 +14,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 __all__ = ["atomic_write", "atomic_path"]
+
+
+def _mode_for(target: Path) -> int:
+    """The mode ``open(target, "w")`` would leave: the old file's, or ``0o666 & ~umask``."""
+    try:
+        return target.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 @contextlib.contextmanager
@@ -30,6 +42,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        os.chmod(tmp_path, _mode_for(target))
         os.replace(tmp_path, target)
     finally:
         if tmp_path.exists():

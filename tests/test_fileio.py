@@ -25,3 +25,19 @@ def test_failure_midway_keeps_the_old_file(tmp_path: Path) -> None:
         raise RuntimeError("crash while writing")
     assert p.read_text() == "good"
     assert [q.name for q in tmp_path.iterdir()] == ["r.json"]
+
+
+def test_new_files_get_the_umask_mode_and_old_files_keep_theirs(tmp_path: Path) -> None:
+    import os
+
+    old = os.umask(0o022)
+    try:
+        p = atomic_write(tmp_path / "new.svg", "x")
+        assert p.stat().st_mode & 0o777 == 0o644  # as open(path, "w") would, not 0o600
+        q = tmp_path / "kept.json"
+        q.write_text("old")
+        q.chmod(0o640)
+        atomic_write(q, "new")
+        assert q.stat().st_mode & 0o777 == 0o640 and q.read_text() == "new"
+    finally:
+        os.umask(old)
