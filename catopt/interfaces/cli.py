@@ -45,6 +45,20 @@ class _Group(click.Group):
             ctx.exit(1)
 
 
+def _writable(path: str, option: str) -> None:
+    """Fail before a long run, not after it, when ``path``'s folder cannot take a file."""
+    import tempfile
+
+    folder = Path(path).resolve().parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as e:
+        raise CatoptError(f"{option} {path!r}: cannot write in folder {str(folder)!r}: "
+                          f"{e.strerror or e}") from None
+
+
 def _version(f: Any) -> Any:
     """``--version`` on a subcommand too."""
     return click.version_option(__version__, prog_name="catopt")(f)
@@ -93,6 +107,9 @@ def draw(target: str, output: str, port_labels: bool, plain_two_port: bool, syst
     from catopt.interfaces.draw import problem_dot, render, uwd_dot
     from catopt.wiring.relation import relation
 
+    if Path(target).is_dir():
+        raise CatoptError(f"{target!r} is a folder; expected a spec file, a .json diagram or "
+                          "relation text")
     if Path(target).is_file() and target.endswith(".json"):
         from catopt.wiring.uwd import UWD
 
@@ -120,6 +137,7 @@ def draw(target: str, output: str, port_labels: bool, plain_two_port: bool, syst
         if system:
             raise CatoptError("--system needs a spec file (a problem), not relation text")
         graph = uwd_dot(d, port_labels=port_labels, plain_two_port=plain_two_port)
+    _writable(output, "-o")
     render(graph, output)
     click.echo(f"wrote {output}")
 
@@ -155,6 +173,9 @@ def run(spec: str, engine: str | None, workers: int | None, step: float | None,
         from catopt.interfaces.plot import check_format
 
         check_format(plot_path)  # fail before the run, not after it
+        _writable(plot_path, "--plot")
+    if output:
+        _writable(output, "--output")
     s = _spec(spec, allow_import, allow_outside)
     opts = dict(s.solve)
     for key, val in (("engine", engine), ("workers", workers), ("step", step),
@@ -164,7 +185,8 @@ def run(spec: str, engine: str | None, workers: int | None, step: float | None,
             opts[key] = val
     opts.setdefault("steps", 1000)
     x0 = opts.pop("x0", None)
-    result = solve(s.composite, x0, progress=False if quiet else None, **opts)
+    with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported as an error
+        result = solve(s.composite, x0, progress=False if quiet else None, **opts)
     if result.stats.get("rank", 0) != 0:
         return  # under mpiexec every rank runs this; rank 0 writes and reports
     if output:

@@ -138,13 +138,42 @@ def test_bad_plot_format_fails_before_the_run(runner, spec_path, tmp_path, monke
     assert res.exit_code == 1 and "plot format" in res.output and ".png" in res.output
 
 
-def test_unwritable_output_is_a_message(runner, spec_path, tmp_path) -> None:
+@pytest.mark.parametrize("option", ["--output", "--plot"])
+def test_unwritable_output_fails_before_the_run(runner, spec_path, tmp_path, monkeypatch,
+                                                option) -> None:
+    def no_solve(*a, **k):
+        raise AssertionError("solve must not run")
+
+    monkeypatch.setattr(sys.modules["catopt.engines.solve"], "solve", no_solve)
     blocker = tmp_path / "file"
     blocker.write_text("")
-    res = runner.invoke(main, ["run", str(spec_path), "-q", "--steps", "2", "--tol", "0",
-                               "--output", str(blocker / "r.json")])
-    assert res.exit_code == 1 and res.output.startswith("error: cannot read or write")
+    target = str(blocker / "r.png")
+    res = runner.invoke(main, ["run", str(spec_path), "-q", option, target])
+    assert res.exit_code == 1 and res.output.startswith(f"error: {option} {target!r}")
+    assert "cannot write in folder" in res.output
     assert not isinstance(res.exception, OSError)  # handled, not a crash
+
+
+def test_unwritable_drawing_is_a_message(runner, tmp_path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    res = runner.invoke(main, ["draw", "(x,) :- f(x)", "-o", str(blocker / "d.svg")])
+    assert res.exit_code == 1 and "cannot write in folder" in res.output
+
+
+def test_a_folder_is_not_relation_text(runner, tmp_path) -> None:
+    res = runner.invoke(main, ["draw", str(tmp_path), "-o", str(tmp_path / "d.svg")])
+    assert res.exit_code == 1 and "is a folder" in res.output
+
+
+def test_a_diverging_run_is_one_clean_message(spec_path, tmp_path) -> None:
+    """Too large a step: the error and its hint, without numpy's overflow warnings."""
+    proc = subprocess.run([sys.executable, "-m", "catopt", "run", str(spec_path), "-q",
+                           "--step", "10", "--steps", "200"], capture_output=True, text=True,
+                          cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 1 and proc.stderr.startswith("error: "), proc.stderr
+    assert "not finite" in proc.stderr and "try a step below" in proc.stderr
+    assert "Warning" not in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_keyboard_interrupt_exits_130(runner, spec_path, monkeypatch) -> None:
