@@ -352,6 +352,24 @@ def _check_box_ports(ctx: _Ctx, d: UWD, name: str, p: OpenProblem, key: str) -> 
                                           f"{wires[k]!r} has shape {want} (see [shapes])")
 
 
+def _shape_ok(v: Any) -> bool:
+    def dim(k: Any) -> bool:
+        return isinstance(k, int) and not isinstance(k, bool) and k >= 0
+
+    return dim(v) or (isinstance(v, list) and all(dim(k) for k in v))
+
+
+def _check_shapes(ctx: _Ctx, shapes: dict[str, Any], d: UWD) -> None:
+    """Each ``[shapes]`` key is a junction of the relation, each value a shape."""
+    for k, v in shapes.items():
+        if k not in d.junctions:
+            raise ctx.err("shapes", k, f"no junction {k!r} in the relation; junctions are "
+                                       f"{list(d.junctions)[:20]}")
+        if not _shape_ok(v):
+            raise ctx.err("shapes", k, "expected a non-negative integer or a list of them "
+                                       f"(e.g. 3 or [2, 3]), got {_short(v)}")
+
+
 def loads_spec(text: str, *, name: str = "<spec>", base: str | Path = ".",
                allow_import: bool = False, allow_outside: bool = False) -> Spec:
     """Load a spec from TOML text; ``base`` is the folder data paths are relative to."""
@@ -375,9 +393,10 @@ def loads_spec(text: str, *, name: str = "<spec>", base: str | Path = ".",
     if not isinstance(shapes, dict):
         raise ctx.err("shapes", None, "expected a table of junction shapes")
     try:
-        relation(data["relation"])
+        bare = relation(data["relation"])
     except CatoptError as e:
         raise ctx.err("", "relation", str(e)) from None
+    _check_shapes(ctx, shapes, bare)
     try:
         d = relation(data["relation"], shapes=shapes)
     except CatoptError as e:
