@@ -39,3 +39,14 @@ def test_every_directive_resolves() -> None:
             importlib.import_module(target)
         except ImportError:
             assert hasattr(importlib.import_module(module), attr), target
+
+
+def test_no_placeholder_text_in_the_pages() -> None:
+    """A page must not ship a draft marker (a stray 'XX' once replaced a sentence)."""
+    marker = re.compile(r"\b(XX+|TODO|TBD|FIXME)\b")
+    pages = sorted(API.parent.rglob("*.md"))
+    assert len(pages) > 5
+    found = [f"{p.relative_to(API.parent)}:{n}: {line}" for p in pages
+             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+             if marker.search(line)]
+    assert not found, found
