@@ -173,10 +173,10 @@ def run(spec: str, engine: str | None, workers: int | None, step: float | None,
         from catopt.interfaces.plot import check_format
 
         check_format(plot_path)  # fail before the run, not after it
-        _writable(plot_path, "--plot")
-    if output:
-        _writable(output, "--output")
     s = _spec(spec, allow_import, allow_outside)
+    for path, option in ((plot_path, "--plot"), (output, "--output")):
+        if path:
+            _writable(path, option)  # after the spec loads: a bad spec creates no folder
     opts = dict(s.solve)
     for key, val in (("engine", engine), ("workers", workers), ("step", step),
                      ("steps", steps), ("tol", tol), ("checkpoint", checkpoint),
