@@ -65,6 +65,7 @@ class Open:
     _blocks: tuple[Any, ...]
     _block_names: tuple[str, ...]
     _block_offsets: np.ndarray
+    _offsets_list: list[int]
     _index: np.ndarray | None
     _gluing: Gluing | None
     _components: tuple[Open, ...]
@@ -89,6 +90,7 @@ class Open:
         self._block_offsets = np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)]).astype(
             np.int64
         )
+        self._offsets_list: list[int] = self._block_offsets.tolist()  # for the per-step loops
         self._index = index
         self._gluing = gluing
         self._components = tuple(components)

@@ -116,7 +116,7 @@ class OpenProblem(Open):
         if self._index is None:
             return blocks[0].value(y)
         xs = y[self._index]
-        offs = self._block_offsets
+        offs = self._offsets_list
         total = 0.0
         k = 0
         try:
@@ -133,7 +133,7 @@ class OpenProblem(Open):
         index = self._index
         xs = y[index]
         gs = np.empty_like(xs)
-        offs = self._block_offsets.tolist()
+        offs = self._offsets_list
         total = 0.0
         k = 0
         try:

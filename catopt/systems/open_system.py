@@ -66,7 +66,7 @@ class OpenContinuousSystem(OpenSystem):
         index = self._index
         xs = y[index]
         vs = np.empty_like(xs)
-        offs = self._block_offsets.tolist()
+        offs = self._offsets_list
         total: float | None = 0.0
         k = 0
         try:
@@ -132,7 +132,7 @@ class OpenDiscreteSystem(OpenSystem):
         index = self._index
         xs = y[index]
         us = np.empty_like(xs)
-        offs = self._block_offsets.tolist()
+        offs = self._offsets_list
         total: float | None = 0.0
         k = 0
         try:
