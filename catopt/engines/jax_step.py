@@ -1,11 +1,12 @@
 """The JAX path: a whole composite gradient step, jitted.
 
-For a composite made of box families (:class:`~catopt.BoxFamily`), give the per-box
-objective written with ``jax.numpy``: ``objective(x, **data_i)`` for one box. The step
-gathers every box's state (``phi^* y``), evaluates all boxes of a family with ``jax.vmap``
-of ``jax.value_and_grad``, and sums contributions into the junctions with
-``jax.ops.segment_sum`` (``phi_*``), all inside one ``jax.jit``. JAX is an optional extra
-(``pip install 'catopt[jax]'``); computation is in float64.
+For a composite made of box families (:class:`~catopt.BoxFamily`), the step gathers every
+box's state (``phi^* y``), evaluates all boxes of a family with ``jax.vmap`` of
+``jax.value_and_grad``, and sums contributions into the junctions with
+``jax.ops.segment_sum`` (``phi_*``), all inside one ``jax.jit``. Families made with
+``backend="jax"`` bring their own per-box JAX objective; for autograd families, give the
+per-box objective written with ``jax.numpy``: ``objective(x, **data_i)`` for one box. JAX is
+an optional extra (``pip install 'catopt[jax]'``); computation is in float64.
 """
 
 from __future__ import annotations
@@ -16,31 +17,69 @@ from typing import Any
 import numpy as np
 
 from catopt.errors import BackendError, CompositionError
-from catopt.problems.family import _FusedBlock, _MemberBlock
+from catopt.problems.family import BoxFamily, _FusedBlock, _MemberBlock
 from catopt.problems.open_problem import OpenProblem
 
-__all__ = ["jax_step"]
+__all__ = ["jax_step", "composite_value_and_grad"]
+
+PerBox = Callable[..., Any] | Mapping[str, Callable[..., Any]] | None
 
 
-def jax_step(problem: OpenProblem,
-             objectives: Callable[..., Any] | Mapping[str, Callable[..., Any]],
-             grads: Callable[..., Any] | Mapping[str, Callable[..., Any]] | None = None,
-             ) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
-    """A jitted ``y -> (f(y), grad f(y))`` for a composite of box families.
-
-    ``objectives`` is the per-box JAX objective, or a mapping from family name to one;
-    ``grads``, likewise, optional per-box gradients written by hand (used instead of
-    ``jax.value_and_grad``, e.g. to exploit a symmetric matrix).
-    """
+def _import_jax() -> Any:
     try:
         import jax
-        import jax.numpy as jnp
     except ImportError:
         raise BackendError("the JAX path needs jax: pip install 'catopt[jax]'") from None
     jax.config.update("jax_enable_x64", True)
+    return jax
 
-    runs = []  # (objective, data rows as jnp arrays, k boxes, n per box, offset)
-    offsets = problem.block_offsets
+
+def _pick(given: PerBox, fam: BoxFamily, what: str) -> Callable[..., Any] | None:
+    if given is None or callable(given):
+        return given
+    if fam.name not in given:
+        raise CompositionError(f"no JAX {what} given for family {fam.name!r} (given for: "
+                               f"{sorted(given)})")
+    return given[fam.name]
+
+
+def _family_vg(fam: BoxFamily, objectives: PerBox, grads: PerBox) -> Callable[..., Any]:
+    """The family's vmapped per-box ``(values, grads)`` as a traceable JAX function."""
+    if objectives is None:
+        if fam.backend != "jax":
+            raise CompositionError(
+                f"family {fam.name!r} has an autograd objective; make it with "
+                f"BoxFamily(..., backend='jax') or give its per-box JAX objective "
+                f"(objectives={{{fam.name!r}: f}})")
+        if grads is not None:
+            raise CompositionError("grads= goes with objectives=; a JAX family takes its "
+                                   "gradient as BoxFamily(..., grad=...)")
+        return fam.jax_vg
+    from catopt.backends.jax_backend import batched_value_and_grad
+
+    fn = _pick(objectives, fam, "objective")
+    gfn = _pick(grads, fam, "gradient")
+    assert fn is not None
+    shapes = {k: (v.shape[1:], v.dtype) for k, v in fam.data.items()}
+    return batched_value_and_grad(fn, fam.space.n, shapes, gfn,
+                                  what=f"family {fam.name!r}")[0]
+
+
+def composite_value_and_grad(problem: OpenProblem, objectives: PerBox = None,
+                             grads: PerBox = None) -> tuple[Callable[..., Any], Any]:
+    """``(vg, data)``: a traceable JAX function ``vg(y, data) -> (f(y), grad f(y))`` of the
+    composite, and the device arrays ``data`` it takes (the gather index and the families'
+    rows, moved to the device once and passed as arguments, not baked into the program).
+
+    ``objectives`` (and ``grads``) are per-box JAX functions, or mappings from family name to
+    one; None takes each family's own (``BoxFamily(..., backend="jax")``).
+    """
+    jax = _import_jax()
+    import jax.numpy as jnp
+
+    runs = []  # (vmapped vg, k boxes, n per box, offset)
+    datas = []
+    offsets = problem._offsets_list
     for b, blk in enumerate(problem.blocks):
         if isinstance(blk, _FusedBlock):
             fam, rows = blk.family, np.asarray(blk.members)
@@ -50,38 +89,42 @@ def jax_step(problem: OpenProblem,
             raise CompositionError(
                 f"the JAX path runs composites of box families; box "
                 f"{problem.block_names[b]!r} is not one (use BoxFamily and fuse_families)")
-        fn = objectives if callable(objectives) else objectives.get(fam.name)
-        if fn is None:
-            raise CompositionError(f"no JAX objective given for family {fam.name!r}")
-        gfn = grads if grads is None or callable(grads) else grads.get(fam.name)
-        if grads is not None and gfn is None:
-            raise CompositionError(f"no JAX gradient given for family {fam.name!r}")
-        if gfn is None:
-            vg = jax.value_and_grad(fn)
-        else:
-            def vg(x: Any, fn: Any = fn, gfn: Any = gfn, **d: Any) -> tuple[Any, Any]:
-                return fn(x, **d), gfn(x, **d)
-        data = {k: jnp.asarray(v[rows]) for k, v in fam.data.items()}
-        runs.append((vg, data, len(rows), fam.space.n, int(offsets[b])))
+        runs.append((_family_vg(fam, objectives, grads), len(rows), fam.space.n, offsets[b]))
+        datas.append({k: jnp.asarray(v[rows]) for k, v in fam.data.items()})
 
-    index = jnp.asarray(problem.gather_index)
     n_total = problem.n
 
-    @jax.jit
-    def step(y: Any) -> tuple[Any, Any]:
+    def vg(y: Any, data: Any) -> tuple[Any, Any]:
+        index = data["index"]
         xs = y[index]
-        value = 0.0
-        grads = []
-        for vg, data, k, n, off in runs:
-            X = jax.lax.dynamic_slice(xs, (off,), (k * n,)).reshape(k, n)
-            v, G = jax.vmap(lambda x, d, vg=vg: vg(x, **d))(X, data)
+        value = jnp.zeros((), y.dtype)
+        parts = []
+        for (fvg, k, n, off), d in zip(runs, data["boxes"], strict=True):
+            v, G = fvg(xs[off:off + k * n].reshape(k, n), d)
             value = value + jnp.sum(v)
-            grads.append(G.reshape(-1))
-        g = jnp.concatenate(grads) if grads else jnp.zeros(0)
+            parts.append(G.reshape(-1))
+        g = jnp.concatenate(parts) if parts else jnp.zeros(0, y.dtype)
         return value, jax.ops.segment_sum(g, index, num_segments=n_total)
 
+    return vg, {"index": jnp.asarray(problem.gather_index), "boxes": datas}
+
+
+def jax_step(problem: OpenProblem, objectives: PerBox = None, grads: PerBox = None,
+             ) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
+    """A jitted ``y -> (f(y), grad f(y))`` for a composite of box families.
+
+    ``objectives`` is the per-box JAX objective, or a mapping from family name to one (None:
+    the families' own, made with ``backend="jax"``); ``grads``, likewise, optional per-box
+    gradients written by hand (used instead of ``jax.value_and_grad``, e.g. to exploit a
+    symmetric matrix). For many steps, ``solve(problem, engine="jax")`` runs whole chunks of
+    steps in one jitted call.
+    """
+    jax = _import_jax()
+    vg, data = composite_value_and_grad(problem, objectives, grads)
+    step = jax.jit(vg)
+
     def run(y: np.ndarray) -> tuple[float, np.ndarray]:
-        v, g = step(np.asarray(y, dtype=float))
+        v, g = step(np.asarray(problem._check(y, "y"), dtype=float), data)
         return float(v), np.asarray(g)
 
     return run

@@ -19,7 +19,8 @@ from catopt.functor.curvature import estimate_curvature
 from catopt.functor.steps import StepRule
 from catopt.problems.open_problem import OpenProblem
 
-__all__ = ["run_local", "divergence_hint", "interrupted", "stop_reason"]
+__all__ = ["run_local", "divergence_hint", "interrupted", "stop_reason", "not_finite",
+           "state_not_finite"]
 
 
 def stop_reason(t: int, gn: float, tol: float | None, steps: int) -> tuple[bool, str] | None:
@@ -65,6 +66,26 @@ def divergence_hint(problem: OpenProblem, x: np.ndarray, rule: StepRule, t: int)
     return "reduce the step size, or check the objective for NaN-producing operations"
 
 
+def not_finite(problem: OpenProblem, rule: StepRule, x: np.ndarray, t: int, start: int,
+               value: float) -> DivergenceError:
+    """The error for an objective or gradient that is not finite at ``x`` (iteration ``t``)."""
+    what = "objective" if not np.isfinite(value) else "gradient"
+    where = "at the initial state, before any step" if t == start == 0 else f"at iteration {t}"
+    return DivergenceError(
+        f"the {what} is {value if what == 'objective' else 'not finite'} {where}",
+        x=x.copy(), iteration=t,
+        hint=(divergence_hint(problem, x, rule, t) if t > 0 else
+              "the objective is not finite at x0: check x0 and the objective"),
+    )
+
+
+def state_not_finite(problem: OpenProblem, rule: StepRule, x: np.ndarray,
+                     t: int) -> DivergenceError:
+    """The error for a step from ``x`` (iteration ``t``) that left the finite numbers."""
+    return DivergenceError(f"the state became NaN or infinite at iteration {t + 1}",
+                           x=x.copy(), iteration=t, hint=divergence_hint(problem, x, rule, t))
+
+
 def run_local(
     problem: OpenProblem,
     x0: np.ndarray,
@@ -99,15 +120,7 @@ def run_local(
                 checkpoint.verify(t, float(v))
             gn = float(np.sqrt(g @ g))
             if not (np.isfinite(v) and np.isfinite(gn)):
-                what = "objective" if not np.isfinite(v) else "gradient"
-                where = "at the initial state, before any step" if t == start and start == 0 \
-                    else f"at iteration {t}"
-                raise DivergenceError(
-                    f"the {what} is {v if what == 'objective' else 'not finite'} {where}",
-                    x=x.copy(), iteration=t,
-                    hint=(divergence_hint(problem, x, rule, t) if t > 0 else
-                          "the objective is not finite at x0: check x0 and the objective"),
-                )
+                raise not_finite(problem, rule, x, t, start, float(v))
             hist.append(float(v))
             gns.append(gn)
             bar.update(t, v, gn)
@@ -122,10 +135,7 @@ def run_local(
                 break
             x_new = x - rule.step_at(t, x, float(v), g, problem._value) * g
             if not np.isfinite(x_new).all():
-                raise DivergenceError(
-                    f"the state became NaN or infinite at iteration {t + 1}",
-                    x=x.copy(), iteration=t, hint=divergence_hint(problem, x, rule, t),
-                )
+                raise state_not_finite(problem, rule, x, t)
             x, t = x_new, t + 1  # one statement: Ctrl-C never splits state and count
     except KeyboardInterrupt:
         bar.close(t)

@@ -38,9 +38,11 @@ class Progress:
                              leave=True)
         self._every = max(1, total // 200)
 
-    def update(self, t: int, value: float | None, grad_norm: float | None) -> None:
+    def update(self, t: int, value: float | None, grad_norm: float | None,
+               force: bool = False) -> None:
+        """Show iteration ``t`` (every ``total / 200`` iterations, or now with ``force``)."""
         bar = self._bar
-        if bar is None or t % self._every:
+        if bar is None or (t % self._every and not force):
             return
         bar.n = t
         post = {}

@@ -22,6 +22,15 @@ __all__ = ["solve", "initial_state", "ENGINES"]
 ENGINES: dict[str, str] = {
     "local": "catopt.engines.local:run_local",
     "mpi": "catopt.engines.mpi_engine:run_mpi",
+    "jax": "catopt.engines.jax_engine:run_jax",
+}
+
+#: the options ``solve(..., **options)`` passes on to each engine
+ENGINE_OPTIONS: dict[str, set[str]] = {
+    "local": set(),
+    "mpi": {"sync_every", "reduction", "partition", "costs", "plan", "timeout", "mpiexec",
+            "mpiexec_args"},
+    "jax": {"chunk", "objectives", "grads"},
 }
 
 
@@ -81,7 +90,8 @@ def solve(
         ``L`` at ``x0`` and uses ``1 / L``.
     steps : the most steps to take.
     tol : stop once the gradient norm is at most ``tol``.
-    engine : ``"local"`` (in-process) or ``"mpi"``; ``workers`` is the number of MPI ranks.
+    engine : ``"local"`` (in-process), ``"mpi"`` (``workers`` is the number of MPI ranks), or
+        ``"jax"`` (composites of box families, whole chunks of steps jitted).
         None (the default) is ``"local"``, except in a process that is one rank of an MPI
         world of several (started by ``mpiexec`` or ``srun``), where it is ``"mpi"``.
     callback : ``callback(t, x, f, grad_norm)`` each step; returning True stops the run.
@@ -97,6 +107,10 @@ def solve(
     Options of ``engine="mpi"`` (see :func:`catopt.engines.mpi_engine.run_mpi`):
     ``sync_every=k`` (k local steps between exchanges: an inexact variant, not gradient
     descent), ``reduction``, ``partition``, ``costs``, ``timeout``, ``mpiexec_args``.
+
+    Options of ``engine="jax"`` (see :func:`catopt.engines.jax_engine.run_jax`): ``chunk``
+    (steps per jitted call, default 100), ``objectives`` and ``grads`` (per-box JAX functions
+    for autograd families; families made with ``backend="jax"`` need none).
 
     Returns
     -------
@@ -136,9 +150,17 @@ def solve(
     if engine not in ENGINES:
         raise EngineError(f"unknown engine {engine!r}; expected one of {sorted(ENGINES)}")
     sync_every = options.get("sync_every", 1)
-    if engine == "local" and sync_every != 1:
-        raise EngineError(f"sync_every={sync_every!r} applies to engine='mpi' only (one "
-                          f"process always exchanges every step)")
+    if engine != "mpi":
+        if sync_every != 1:
+            raise EngineError(f"sync_every={sync_every!r} applies to engine='mpi' only (one "
+                              f"process always exchanges every step)")
+        options.pop("sync_every", None)
+    allowed = ENGINE_OPTIONS.get(engine)  # None: an engine registered without a list
+    unknown = [] if allowed is None else sorted(set(options) - allowed)
+    if unknown:
+        known = sorted(allowed or ())
+        raise EngineError(f"engine={engine!r} takes no option {', '.join(map(repr, unknown))}; "
+                          f"its options are: {', '.join(known) if known else '(none)'}")
     if checkpoint is not None or resume is not None:
         fps = config_fingerprints(problem, rule, sync_every)
         expect = None
@@ -154,7 +176,6 @@ def solve(
     elif checkpoint_every:
         raise CatoptError("checkpoint_every needs a checkpoint folder: checkpoint=DIR")
     if engine == "local":  # one process; ``workers`` does not apply
-        options.pop("sync_every", None)
         return run_local(problem, x, rule, int(steps), tol, callback=callback,
                          progress=progress, **options)
     import importlib

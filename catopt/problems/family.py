@@ -1,10 +1,11 @@
 """Box families: many boxes made from one objective with per-box data, differentiated in one
 vectorized call.
 
-A family's objective is written over a batch axis: ``objective(X, **data)`` takes ``X`` of
-shape ``(k, n)`` (k boxes' flat states) and the matching rows of each data array, and returns
-the ``k`` boxes' values. Because boxes are independent, the gradient of the *sum* with respect
-to ``X`` holds every box's gradient, so one autograd call differentiates a whole run of boxes.
+On autograd, a family's objective is written over a batch axis: ``objective(X, **data)``
+takes ``X`` of shape ``(k, n)`` (k boxes' flat states) and the matching rows of each data
+array, and returns the ``k`` boxes' values. Because boxes are independent, the gradient of the
+*sum* with respect to ``X`` holds every box's gradient, so one autograd call differentiates a
+whole run of boxes. On JAX the objective is written for one box and ``jax.vmap`` batches it.
 
 ``family.problems()`` gives one ordinary :class:`~catopt.OpenProblem` per box, which compose
 like any other (and behave exactly like distinct boxes); :func:`fuse_families` then replaces
@@ -48,7 +49,7 @@ class _MemberBlock(ObjectiveBlock):
             return float(v), g[0]
 
         super().__init__(n, value, vg, what=f"box {member} of family {family.name!r}",
-                         backend="autograd-batched")
+                         backend=f"{family.backend}-batched")
 
 
 class _FusedBlock(ObjectiveBlock):
@@ -74,35 +75,57 @@ class _FusedBlock(ObjectiveBlock):
             return float(v), g.ravel()
 
         super().__init__(n * k, value, vg, what=f"{k} boxes of family {family.name!r}",
-                         backend="autograd-batched")
+                         backend=f"{family.backend}-batched")
 
 
 class BoxFamily:
-    """``N`` boxes sharing one objective ``objective(X, **data) -> (k,)`` over a batch axis,
-    with per-box ``data`` (each array's leading axis has length ``N``).
+    """``N`` boxes sharing one objective, with per-box ``data`` (each array's leading axis has
+    length ``N``); the whole family is differentiated in one vectorized call.
 
     ``space`` and ``ports`` are as for :class:`~catopt.OpenProblem` (the same for every box).
-    ``grad(X, **data) -> (k, n)``, if given, replaces autograd with a batched gradient.
+
+    - ``backend="autograd"`` (default): ``objective(X, **data) -> (k,)`` is written over a
+      batch axis (``X`` holds ``k`` boxes' states as rows, each data array the matching
+      rows), and one autograd call differentiates the sum; ``grad(X, **data) -> (k, n)``,
+      if given, replaces autograd with a batched gradient written by hand.
+    - ``backend="jax"``: ``objective(x, **data_i) -> scalar`` is written for *one* box with
+      ``jax.numpy``, and the family is ``jax.vmap`` of ``jax.value_and_grad``, jitted; the
+      optional ``grad(x, **data_i) -> (n,)`` is per box too. Such families also run in the
+      whole-step jitted path (:func:`~catopt.engines.jax_step.jax_step`,
+      ``solve(..., engine="jax")``).
     """
 
     def __init__(self, objective: Callable[..., Any], space: int | Mapping[str, Any] | Space,
                  ports: Sequence[Any] = (), *, data: Mapping[str, Any], name: str = "family",
-                 grad: Callable[..., Any] | None = None) -> None:
+                 grad: Callable[..., Any] | None = None, backend: str = "autograd") -> None:
         if not callable(objective):
             raise ObjectiveError(f"family objective must be callable, got {type(objective)}")
+        if grad is not None and not callable(grad):
+            raise ObjectiveError(f"family {name!r}: grad must be callable, got {type(grad)}")
+        if backend not in ("autograd", "jax"):
+            raise ObjectiveError(f"family {name!r}: backend must be 'autograd' or 'jax', got "
+                                 f"{backend!r}")
         self.objective = objective
+        self.grad = grad
+        self.backend = backend
         self.space = Space.from_spec(space)
         self.port_variables = resolve_ports(self.space, ports)
         self.ports = list(ports)
         self.name = name
         arrays = {k: np.asarray(v) for k, v in data.items()}
-        sizes = {len(v) for v in arrays.values()}
-        if len(sizes) != 1:
+        if not arrays:
+            raise ObjectiveError(f"family {name!r}: data must hold at least one array (its "
+                                 f"first axis is the number of boxes)")
+        sizes = {len(v) if v.ndim else -1 for v in arrays.values()}
+        if len(sizes) != 1 or -1 in sizes:
             raise ObjectiveError(f"family {name!r}: data arrays must share their first axis "
-                                 f"(the number of boxes), got lengths {sorted(sizes)}")
+                                 f"(the number of boxes), got shapes "
+                                 f"{ {k: v.shape for k, v in arrays.items()} }")
         (self.size,) = sizes
         self.data = arrays
-        if grad is None:
+        if backend == "jax":
+            self._jax_setup()
+        elif grad is None:
             import autograd  # lazily: import catopt does not pay for autograd
 
             self._vg = autograd.value_and_grad(self._sum)
@@ -113,6 +136,27 @@ class BoxFamily:
 
             self._vg = manual
 
+    def _jax_setup(self) -> None:
+        try:
+            import jax
+        except ImportError:
+            raise ObjectiveError(f"family {self.name!r}: backend='jax' needs jax: pip install "
+                                 f"'catopt[jax]'") from None
+        from catopt.backends.jax_backend import batched_value_and_grad
+
+        shapes = {k: (v.shape[1:], v.dtype) for k, v in self.data.items()}
+        #: the per-box vmapped (values, grads) and values, unjitted: traced by jax_step
+        self.jax_vg, self.jax_values = batched_value_and_grad(
+            self.objective, self.space.n, shapes, self.grad, what=f"family {self.name!r}")
+        vg_jit, values_jit = jax.jit(self.jax_vg), jax.jit(self.jax_values)
+
+        def vg(X: np.ndarray, d: Mapping[str, Any]) -> tuple[float, np.ndarray]:
+            v, G = vg_jit(X, dict(d))
+            return float(np.sum(v)), np.asarray(G)
+
+        self._vg = vg
+        self._jax_values = values_jit
+
     def _sum(self, X: Any, d: Mapping[str, Any]) -> Any:
         v = self.objective(X, **d)
         if np.shape(v) != (len(X),):
@@ -122,10 +166,17 @@ class BoxFamily:
 
         return anp.sum(v)
 
-    def _rows(self, rows: Any) -> dict[str, np.ndarray]:
+    def _rows(self, rows: Any) -> dict[str, Any]:
+        """The data of boxes ``rows`` (on JAX, as device arrays, moved there once)."""
+        if self.backend == "jax":
+            import jax.numpy as jnp
+
+            return {k: jnp.asarray(v[rows]) for k, v in self.data.items()}
         return {k: v[rows] for k, v in self.data.items()}
 
     def _values(self, X: np.ndarray, d: Mapping[str, Any]) -> np.ndarray:
+        if self.backend == "jax":
+            return np.asarray(self._jax_values(X, dict(d)), dtype=float)
         v = np.asarray(self.objective(X, **d), dtype=float)
         if v.shape != (len(X),):
             raise ObjectiveError(f"family {self.name!r}: objective returned shape {v.shape}, "
@@ -133,7 +184,7 @@ class BoxFamily:
         return v
 
     def _vg_sum(self, X: np.ndarray, d: Mapping[str, Any]) -> tuple[float, np.ndarray]:
-        """The boxes' summed value and every box's gradient, in one autograd call."""
+        """The boxes' summed value and every box's gradient, in one vectorized call."""
         v, g = self._vg(X, d)
         return float(v), np.asarray(g, dtype=float)
 
