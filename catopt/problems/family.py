@@ -123,7 +123,12 @@ class BoxFamily:
                                  f"{ {k: v.shape for k, v in arrays.items()} }")
         (self.size,) = sizes
         self.data = arrays
-        if backend == "jax":
+        self._setup()
+
+    def _setup(self) -> None:
+        """Build the batched differentiation (again after unpickling, e.g. on MPI ranks)."""
+        grad = self.grad
+        if self.backend == "jax":
             self._jax_setup()
         elif grad is None:
             import autograd  # lazily: import catopt does not pay for autograd
@@ -135,6 +140,17 @@ class BoxFamily:
                 return self._sum(X, d), grad(X, **d)
 
             self._vg = manual
+
+    _BUILT = ("_vg", "_jax_values", "jax_vg", "jax_values")
+
+    def __getstate__(self) -> dict[str, Any]:
+        # the compiled functions are rebuilt where the family is unpickled, so that JAX is
+        # configured there (float64) as it is here
+        return {k: v for k, v in self.__dict__.items() if k not in self._BUILT}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._setup()
 
     def _jax_setup(self) -> None:
         try:

@@ -285,3 +285,23 @@ def test_ctrl_c_on_mpi_points_at_the_checkpoint(tmp_path) -> None:
                        resume=ck)
     full = co.solve(_chain(4, 17), x0=0.2, step=0.02, steps=it + 15)
     assert _rel(resumed.x, full.x) <= 1e-12
+
+
+def test_jax_families_reach_the_ranks_in_float64() -> None:
+    # a JAX family is pickled without its compiled functions and rebuilt on each rank, where
+    # JAX must compute in float64 as here (float32 would differ by about 1e-7)
+    jnp = pytest.importorskip("jax.numpy")
+    rng = np.random.default_rng(1)
+    N, n = 20, 4
+    M = rng.standard_normal((N, n, n))
+    fam = co.BoxFamily(lambda x, P, a: 0.5 * x @ P @ x + a @ x + jnp.sum(jnp.sin(x)), n,
+                       ports=[0, 1], backend="jax",
+                       data={"P": np.einsum("bij,bkj->bik", M, M) / n + np.eye(n),
+                             "a": rng.standard_normal((N, n))})
+    b = co.UWDBuilder()
+    for i in range(N):
+        b.box(f"b{i}", [f"j{int(j)}" for j in rng.choice(15, 2, replace=False)])
+    c = co.fuse_families(co.compose(b.build(), fam.problems()))
+    local = co.solve(c, 0.5, step=0.05, steps=50)
+    mpi = co.solve(c, 0.5, step=0.05, steps=50, engine="mpi", workers=2)
+    assert _rel(mpi.x, local.x) < 1e-12
