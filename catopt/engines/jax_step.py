@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from catopt.errors import BackendError, CompositionError
-from catopt.problems.family import BoxFamily, _FusedBlock, _MemberBlock
+from catopt.problems.family import BoxFamily, _FusedBlock, _MemberBlock, fuse_families
 from catopt.problems.open_problem import OpenProblem
 
 __all__ = ["jax_step", "composite_value_and_grad"]
@@ -72,11 +72,14 @@ def composite_value_and_grad(problem: OpenProblem, objectives: PerBox = None,
     rows, moved to the device once and passed as arguments, not baked into the program).
 
     ``objectives`` (and ``grads``) are per-box JAX functions, or mappings from family name to
-    one; None takes each family's own (``BoxFamily(..., backend="jax")``).
+    one; None takes each family's own (``BoxFamily(..., backend="jax")``). Consecutive boxes
+    of one family are fused first (:func:`~catopt.fuse_families`), so each run of them is one
+    vmapped call whether or not the problem was fused.
     """
     jax = _import_jax()
     import jax.numpy as jnp
 
+    problem = fuse_families(problem)  # one vmapped call per run of a family's boxes
     runs = []  # (vmapped vg, k boxes, n per box, offset)
     datas = []
     offsets = problem._offsets_list

@@ -223,3 +223,12 @@ def test_bad_jax_families_and_options_are_refused() -> None:
                        [co.OpenProblem(lambda x: x @ x, 1, ports=[0])])
     with pytest.raises(co.CatoptError, match="box 'f' is not one"):
         co.solve(plain, 0.0, step=0.1, steps=5, engine="jax")
+
+
+def test_unfused_composites_are_fused_for_the_jax_path() -> None:
+    c, H, _ = quadratic_composite(17)
+    fam_boxes = co.compose(c.diagram, list(c.components.values()))
+    assert len(fam_boxes.blocks) == 12  # one block per box: not fused
+    eta = 1.0 / np.linalg.eigvalsh(H)[-1]
+    same_run(co.solve(fam_boxes, 0.2, step=eta, steps=30, engine="jax"),
+             co.solve(c, 0.2, step=eta, steps=30))
