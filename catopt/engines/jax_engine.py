@@ -2,9 +2,9 @@
 
 ``solve(problem, engine="jax")`` compiles the composite's whole step (gather ``phi^* y``,
 ``jax.vmap`` of every family's per-box gradient, ``segment_sum`` for ``phi_*``, and the update
-``y <- y - eta_t grad f(y)``) into one ``jax.lax.scan`` over ``chunk`` steps, so a run of
-thousands of steps makes one Python call per chunk and keeps the state on the device between
-steps. The iterates are those of the local engine (the same recurrence in float64): every
+``y <- y - eta_t grad f(y)``) into one ``jax.lax.while_loop`` over up to ``chunk`` steps, so
+a run of thousands of steps makes one Python call per chunk and keeps the state on the device
+between steps. The iterates are those of the local engine (the same recurrence in float64): every
 step's objective and gradient norm is recorded, a run stops at the first step whose gradient
 norm is at most ``tol``, and a state or objective that leaves the finite numbers raises
 :class:`~catopt.errors.DivergenceError` with the last finite state. Checkpoints fall on chunk
