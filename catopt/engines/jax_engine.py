@@ -21,7 +21,13 @@ import numpy as np
 
 from catopt.engines.checkpoint import Checkpointer
 from catopt.engines.jax_step import PerBox, _import_jax, composite_value_and_grad
-from catopt.engines.local import interrupted, not_finite, state_not_finite, stop_reason
+from catopt.engines.local import (
+    finish,
+    interrupted,
+    not_finite,
+    state_not_finite,
+    stop_reason,
+)
 from catopt.engines.progress import Progress
 from catopt.engines.results import SolveResult
 from catopt.errors import EngineError
@@ -183,16 +189,4 @@ def run_jax(
         raise interrupted(checkpoint, x, t, hist, gns) from None
     finally:
         bar.close(t)
-    if checkpoint is not None:
-        checkpoint.save(x, t, hist[-1], hist, gns)
-    return SolveResult(
-        x=x,
-        objective=hist[-1],
-        history=np.asarray(hist),
-        grad_norms=np.asarray(gns),
-        iterations=t,
-        converged=converged,
-        message=message,
-        space=problem.space,
-        engine="jax",
-    )
+    return finish(problem, x, t, hist, gns, converged, message, checkpoint, "jax")

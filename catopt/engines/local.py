@@ -20,7 +20,7 @@ from catopt.functor.steps import StepRule
 from catopt.problems.open_problem import OpenProblem
 
 __all__ = ["run_local", "divergence_hint", "interrupted", "stop_reason", "not_finite",
-           "state_not_finite"]
+           "state_not_finite", "finish"]
 
 
 def stop_reason(t: int, gn: float, tol: float | None, steps: int) -> tuple[bool, str] | None:
@@ -86,6 +86,18 @@ def state_not_finite(problem: OpenProblem, rule: StepRule, x: np.ndarray,
                            x=x.copy(), iteration=t, hint=divergence_hint(problem, x, rule, t))
 
 
+def finish(problem: OpenProblem, x: np.ndarray, t: int, hist: list[float], gns: list[float],
+           converged: bool, message: str, checkpoint: Checkpointer | None,
+           engine: str) -> SolveResult:
+    """The result of a run that ended at iteration ``t`` in state ``x`` (saved last when the
+    run has a checkpoint directory)."""
+    if checkpoint is not None:
+        checkpoint.save(x, t, hist[-1], hist, gns)
+    return SolveResult(x=x, objective=hist[-1], history=np.asarray(hist),
+                       grad_norms=np.asarray(gns), iterations=t, converged=converged,
+                       message=message, space=problem.space, engine=engine)
+
+
 def run_local(
     problem: OpenProblem,
     x0: np.ndarray,
@@ -142,16 +154,4 @@ def run_local(
         raise interrupted(checkpoint, x, t, hist, gns) from None
     finally:
         bar.close(t)
-    if checkpoint is not None:
-        checkpoint.save(x, t, hist[-1], hist, gns)
-    return SolveResult(
-        x=x,
-        objective=hist[-1],
-        history=np.asarray(hist),
-        grad_norms=np.asarray(gns),
-        iterations=t,
-        converged=converged,
-        message=message,
-        space=problem.space,
-        engine="local",
-    )
+    return finish(problem, x, t, hist, gns, converged, message, checkpoint, "local")
