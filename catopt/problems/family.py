@@ -141,7 +141,7 @@ class BoxFamily:
 
             self._vg = manual
 
-    _BUILT = ("_vg", "_jax_values", "jax_vg", "jax_values")
+    _BUILT = ("_vg", "_jax_values", "jax_vg")
 
     def __getstate__(self) -> dict[str, Any]:
         # the compiled functions are rebuilt where the family is unpickled, so that JAX is
@@ -161,17 +161,17 @@ class BoxFamily:
         from catopt.backends.jax_backend import batched_value_and_grad
 
         shapes = {k: (v.shape[1:], v.dtype) for k, v in self.data.items()}
-        #: the per-box vmapped (values, grads) and values, unjitted: traced by jax_step
-        self.jax_vg, self.jax_values = batched_value_and_grad(
+        #: the vmapped per-box (values, grads), unjitted: traced into jax_step's whole step
+        self.jax_vg, values = batched_value_and_grad(
             self.objective, self.space.n, shapes, self.grad, what=f"family {self.name!r}")
-        vg_jit, values_jit = jax.jit(self.jax_vg), jax.jit(self.jax_values)
+        vg_jit = jax.jit(self.jax_vg)
 
         def vg(X: np.ndarray, d: Mapping[str, Any]) -> tuple[float, np.ndarray]:
             v, G = vg_jit(X, dict(d))
             return float(np.sum(v)), np.asarray(G)
 
         self._vg = vg
-        self._jax_values = values_jit
+        self._jax_values = jax.jit(values)
 
     def _sum(self, X: Any, d: Mapping[str, Any]) -> Any:
         v = self.objective(X, **d)
