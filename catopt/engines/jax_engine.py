@@ -181,7 +181,7 @@ def run_jax(
                 message = f"stopped by callback at iteration {t}"
                 break
             x, t = y, t + k  # one statement: Ctrl-C never splits state and count
-            bar.update(t, hist[-1], gns[-1], force=True)
+            bar.update(t, hist[-1], gns[-1], since=t - k)
             if checkpoint is not None and checkpoint.due(t, start):
                 checkpoint.save(x, t, float(run_chunk(x, t, 0, True)[1][0]), hist, gns)
     except KeyboardInterrupt:

@@ -39,10 +39,17 @@ class Progress:
         self._every = max(1, total // 200)
 
     def update(self, t: int, value: float | None, grad_norm: float | None,
-               force: bool = False) -> None:
-        """Show iteration ``t`` (every ``total / 200`` iterations, or now with ``force``)."""
+               since: int | None = None) -> None:
+        """Show iteration ``t`` every ``total / 200`` iterations; an engine that advances in
+        chunks gives the chunk's first iteration ``since``, so that a chunk which passes such
+        an iteration without ending on it still shows."""
         bar = self._bar
-        if bar is None or (t % self._every and not force):
+        if bar is None:
+            return
+        if since is None:
+            if t % self._every:
+                return
+        elif t // self._every == since // self._every:
             return
         bar.n = t
         post = {}
