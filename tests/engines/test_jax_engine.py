@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import catopt as co
+from catopt.engines.jax_step import composite_value_and_grad
 from catopt.functor.steps import Armijo, InverseTime
 
 jnp = pytest.importorskip("jax.numpy")
@@ -208,6 +209,10 @@ def test_bad_jax_families_and_options_are_refused() -> None:
         co.BoxFamily(lambda x, a: a @ x, 2, data={"a": np.ones((3, 5))}, backend="jax")
     with pytest.raises(co.ObjectiveError, match="backend must be"):
         co.BoxFamily(lambda x, a: a @ x, 2, data={"a": np.ones((3, 2))}, backend="torch")
+    with pytest.raises(co.ObjectiveError, match="data must hold at least one array"):
+        co.BoxFamily(lambda X: X[:, 0], 2, data={})
+    with pytest.raises(co.ObjectiveError, match="share their first axis"):
+        co.BoxFamily(lambda X, s: X[:, 0] * s, 2, data={"s": 2.0})
     with pytest.raises(co.ObjectiveError, match="share their first axis"):
         co.BoxFamily(lambda X, a, b: X @ a, 2, data={"a": np.ones((3, 2)), "b": np.ones(4)})
     c, _, _ = quadratic_composite(1)
@@ -229,6 +234,8 @@ def test_unfused_composites_are_fused_for_the_jax_path() -> None:
     c, H, _ = quadratic_composite(17)
     fam_boxes = co.compose(c.diagram, list(c.components.values()))
     assert len(fam_boxes.blocks) == 12  # one block per box: not fused
+    _, data = composite_value_and_grad(fam_boxes)
+    assert len(data["boxes"]) == 1  # the JAX path fused the twelve boxes into one run
     eta = 1.0 / np.linalg.eigvalsh(H)[-1]
     same_run(co.solve(fam_boxes, 0.2, step=eta, steps=30, engine="jax"),
              co.solve(c, 0.2, step=eta, steps=30))
