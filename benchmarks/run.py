@@ -244,14 +244,14 @@ def part_a_b(sizes: list[int], repeat: int, rng: np.random.Generator,
         fused = hand_fused(idx, P, a, n)
         ref_v, ref_g = fused(y)
         for c in (c_np, c_ag, c_fam, c_fam_g):  # every path computes the same numbers
-            v, g = c._value_and_grad(y)
+            v, g = c.program.value_and_grad(y)
             assert np.isclose(v, ref_v) and np.allclose(g, ref_g)
         r = max(5, repeat * max(1, 100 // B) // max(1, B // 100))
         cl = closure_style(idx, P, a, n)
         v_cl, g_cl = cl(y)
         assert np.isclose(v_cl, ref_v) and np.allclose(g_cl, ref_g)
-        fns = {"fused": fused, "np": c_np._value_and_grad, "ag": c_ag._value_and_grad,
-               "fam": c_fam._value_and_grad, "fam_g": c_fam_g._value_and_grad,
+        fns = {"fused": fused, "np": c_np.program.value_and_grad, "ag": c_ag.program.value_and_grad,
+               "fam": c_fam.program.value_and_grad, "fam_g": c_fam_g.program.value_and_grad,
                "cl": cl, "flat": flat_loop(idx, P, a, n)}
         try:
             from catopt.engines.jax_step import jax_step
@@ -313,11 +313,11 @@ def part_c(sizes: list[int], rng: np.random.Generator, found: dict) -> list[str]
         tracemalloc.start()
         c = co.fuse_families(co.compose(d, family(P, a)))
         y = rng.standard_normal(c.n)
-        c._value_and_grad(y)
+        c.program.value_and_grad(y)
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         data_bytes = P.nbytes + a.nbytes
-        t = timeit(c._value_and_grad, y, 5)
+        t = timeit(c.program.value_and_grad, y, 5)
         found.setdefault("bytes_per_var", []).append((peak - data_bytes) / c.n)
         lines.append(f"{B:>8} {c.n:>10} {t * 1e3:>9.2f} {t / c.n * 1e9:>8.1f} "
                      f"{peak / 1e6:>9.1f} {(peak - data_bytes) / c.n:>10.0f}")

@@ -9,12 +9,22 @@ is a hypergraph functor, so the composite's gradient system is a distributed alg
 ('x', 'y')
 """
 
-from catopt import category
+from catopt import algebra, category, program
+from catopt.algebra import REAL, Z2, OpenParts, Ring, UWDAlgebra
 from catopt.category import Morphism
-from catopt.engines import ExecutionPlan, SolveResult, Trajectory, compile_plan, simulate, solve
+from catopt.engines import (
+    ExecutionPlan,
+    SolveResult,
+    Trajectory,
+    compile_plan,
+    simulate,
+    solve,
+    solve_z2,
+)
 from catopt.errors import (
     BackendError,
     CatoptError,
+    CheckpointError,
     CompositionError,
     DiagramError,
     DivergenceError,
@@ -36,11 +46,15 @@ from catopt.functor import (
     gradient_descent,
     gradient_flow,
 )
+from catopt.interfaces import display as _display
 from catopt.limits import Limits, get_limits, limits, set_limits
 from catopt.problems import OpenProblem, compose
 from catopt.problems.family import BoxFamily, fuse_families
+from catopt.program import Open, Program
 from catopt.systems import OpenContinuousSystem, OpenDiscreteSystem
 from catopt.wiring import UWD, Space, UWDBuilder, relation
+
+_display.register()  # Jupyter display, result.plot(), progress bars: attached from interfaces
 
 __version__ = "0.1.0"
 
@@ -56,7 +70,17 @@ __all__ = [
     "OpenContinuousSystem",
     "OpenDiscreteSystem",
     "compose",
+    "Open",
     "BoxFamily",
+    # the algebra and the compiled form
+    "algebra",
+    "program",
+    "UWDAlgebra",
+    "OpenParts",
+    "Ring",
+    "REAL",
+    "Z2",
+    "Program",
     "fuse_families",
     # functor
     "gradient_flow",
@@ -71,6 +95,7 @@ __all__ = [
     # engines
     "simulate",
     "solve",
+    "solve_z2",
     "Trajectory",
     "SolveResult",
     "compile_plan",
@@ -90,6 +115,7 @@ __all__ = [
     "ObjectiveError",
     "StateError",
     "DivergenceError",
+    "CheckpointError",
     "BackendError",
     "EngineError",
     "SpecError",

@@ -102,6 +102,10 @@ class EngineError(CatoptError):
     """An engine failed to run a plan (unknown engine, a worker that died)."""
 
 
+class CheckpointError(CatoptError):
+    """A checkpoint that cannot be resumed: unreadable, or from another problem or run."""
+
+
 class SpecError(CatoptError):
     """A problem spec file that is malformed: names the file, the table and the key."""
 

@@ -30,8 +30,9 @@ import itertools
 import numpy as np
 
 import catopt as co
+from catopt import solve_z2
 from catopt.backends.z2 import Z2Poly, const, var
-from catopt.functor.z2 import solve_z2, z2_box, z2_descent
+from catopt.functor.boolean import z2_box, z2_descent
 
 N_IN = 4
 PATTERNS = [np.array(a) for a in itertools.product([0, 1], repeat=N_IN)]

@@ -185,8 +185,8 @@ def main(argv: list[str] | None = None) -> dict:
     # time per gradient step of each path
     y = rng.standard_normal(c_ag.n)
     timings = {"distinct boxes (numpy gradients)": per_step(
-        co.compose(d, distinct_boxes(A, b, lam))._value_and_grad, y),
-        "family on autograd": per_step(c_ag._value_and_grad, y)}
+        co.compose(d, distinct_boxes(A, b, lam)).program.value_and_grad, y),
+        "family on autograd": per_step(c_ag.program.value_and_grad, y)}
     if c_jax is not None:
         runs = 200
 

@@ -1,5 +1,12 @@
 """The JAX backend (optional extra ``catopt[jax]``): objectives written with ``jax.numpy``;
-gradients jitted, in float64."""
+gradients jitted, in float64.
+
+catopt computes in float64, and JAX computes in float32 unless its ``jax_enable_x64`` flag is
+on. That flag is process-wide: :func:`enable_float64` turns it on when catopt's JAX path is
+first used (this backend, a ``BoxFamily(..., backend="jax")``, ``solve(engine="jax")``), and
+other JAX code running in the same process then sees float64 defaults too. This is the one
+place catopt changes a setting of another library.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +18,16 @@ import numpy as np
 
 from catopt.backends.base import ValueAndGrad
 
-jax.config.update("jax_enable_x64", True)
+__all__ = ["JaxBackend", "enable_float64", "batched_value_and_grad", "jax"]
 
-__all__ = ["JaxBackend"]
+
+def enable_float64() -> None:
+    """Turn on JAX's process-wide ``jax_enable_x64`` (see the module docstring)."""
+    if not jax.config.jax_enable_x64:
+        jax.config.update("jax_enable_x64", True)
+
+
+enable_float64()
 
 
 class JaxBackend:

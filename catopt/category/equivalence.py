@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from catopt.errors import CatoptError
-from catopt.problems.base import Open
+from catopt.program.open import Open
 
 __all__ = ["match_coordinates", "assert_equivalent", "equivalent", "NotEquivalent"]
 
@@ -41,8 +41,9 @@ def match_coordinates(a: Open, b: Open) -> np.ndarray:
     """The permutation ``perm`` with ``b``'s coordinate ``j`` corresponding to ``a``'s
     coordinate ``perm[j]``, found through leaf blocks and ports; NotEquivalent if the
     structures differ."""
-    if type(a)._kind != type(b)._kind:
-        raise NotEquivalent(f"a {type(a).__name__} against a {type(b).__name__}")
+    if a.algebra != b.algebra:
+        raise NotEquivalent(f"a {type(a).__name__} ({a.algebra.describe()}) against a "
+                            f"{type(b).__name__} ({b.algebra.describe()})")
     if a.n != b.n:
         raise NotEquivalent(f"{a.n} coordinates against {b.n}")
     if a.port_shapes != b.port_shapes:
@@ -77,7 +78,7 @@ def match_coordinates(a: Open, b: Open) -> np.ndarray:
 
 
 def _evaluate(thing: Open, y: np.ndarray) -> tuple[Any, ...]:
-    kind = type(thing)._kind
+    kind = thing.algebra.name
     if kind == "problem":
         v, g = thing.value_and_grad(y)  # type: ignore[attr-defined]
         return (np.array([v]), g)
@@ -108,7 +109,7 @@ def assert_equivalent(a: Any, b: Any, *, trials: int = 3, seed: int = 0,
             ea = ea if ea.size == 1 else ea[perm]
             if not np.allclose(ea, eb, rtol=rtol, atol=atol):
                 what = {"problem": ("objective", "gradient"), "continuous": ("vector field",),
-                        "discrete": ("update at t=0", "update at t=3")}[type(a)._kind][k]
+                        "discrete": ("update at t=0", "update at t=3")}[a.algebra.name][k]
                 raise NotEquivalent(
                     f"{what} differs by {np.max(np.abs(ea - eb)):.3g} at a random point"
                 )

@@ -12,30 +12,42 @@ from typing import Any
 
 import numpy as np
 
+from catopt.algebra.finset import Space
+from catopt.algebra.protocol import OpenParts, UWDAlgebra
+from catopt.algebra.ring import Z2
 from catopt.category.morphism import Boundary, Expr, Morphism, boundary
 from catopt.errors import CompositionError
-from catopt.problems.base import Open
-from catopt.problems.open_problem import OpenProblem
-from catopt.systems.open_system import OpenContinuousSystem, OpenDiscreteSystem
-from catopt.wiring.space import Space
+from catopt.problems.open_problem import ProblemAlgebra
+from catopt.program.open import Open
+from catopt.systems.open_system import ContinuousAlgebra, DiscreteAlgebra
+from catopt.validate import integer
 from catopt.wiring.uwd import normalize_shape
 
 __all__ = ["identity", "swap", "copy", "merge", "create", "delete", "KINDS"]
 
-KINDS: dict[str, type[Open]] = {
-    "problem": OpenProblem,
-    "continuous": OpenContinuousSystem,
-    "discrete": OpenDiscreteSystem,
+#: the algebras a generator can be made in by name (any UWDAlgebra instance works too; and a
+#: generator composed with a box of another algebra takes that box's algebra)
+KINDS: dict[str, UWDAlgebra] = {
+    "problem": ProblemAlgebra(),
+    "continuous": ContinuousAlgebra(),
+    "discrete": DiscreteAlgebra(),
+    "z2problem": ProblemAlgebra(Z2),
+    "z2continuous": ContinuousAlgebra(Z2),
+    "z2discrete": DiscreteAlgebra(Z2),
 }
 
 
-def _zero(kind: str, shapes: Boundary, ports: list[int]) -> Open:
+def _zero(kind: str | UWDAlgebra, shapes: Boundary, ports: list[int]) -> Open:
     """The zero open thing on variables ``w0, w1, ...`` of ``shapes`` with ``ports``."""
-    if kind not in KINDS:
-        raise CompositionError(f"unknown kind {kind!r}; expected one of {sorted(KINDS)}")
+    if isinstance(kind, UWDAlgebra):
+        algebra = kind
+    elif isinstance(kind, str) and kind in KINDS:
+        algebra = KINDS[kind]
+    else:
+        raise CompositionError(f"unknown kind {kind!r}; expected one of {sorted(KINDS)} or a "
+                               f"UWDAlgebra")
     space = Space([(f"w{i}", s) for i, s in enumerate(shapes)])
-    cls: Any = KINDS[kind]
-    return cls._from_parts(space, tuple(ports), [], [], np.zeros(0, dtype=np.int64))
+    return algebra.assemble(OpenParts(space, tuple(ports), (), (), np.zeros(0, dtype=np.int64)))
 
 
 def _generator(op: str, kind: str, shapes: Boundary, dom_vars: list[int],
@@ -43,7 +55,7 @@ def _generator(op: str, kind: str, shapes: Boundary, dom_vars: list[int],
     thing = _zero(kind, shapes, dom_vars + cod_vars)
     dom = tuple(shapes[v] for v in dom_vars)
     cod = tuple(shapes[v] for v in cod_vars)
-    return Morphism._make(thing, dom, cod, Expr(op, name=name, dom=dom, cod=cod))
+    return Morphism.from_expr(thing, dom, cod, Expr(op, name=name, dom=dom, cod=cod))
 
 
 def identity(X: Any, kind: str = "problem") -> Morphism:
@@ -66,9 +78,8 @@ def _wire(shape: Any, what: str) -> Boundary:
 
 
 def _count(n: Any, what: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        raise CompositionError(f"{what} needs a non-negative number of copies, got {n!r}")
-    return n
+    return integer(n, f"{what}'s number of copies", minimum=0, error=CompositionError,
+                   expected="a non-negative int")
 
 
 def copy(shape: Any = (), n: int = 2, kind: str = "problem") -> Morphism:

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from catopt.errors import CompositionError
-from catopt.problems.base import Open
 from catopt.problems.compose import compose
+from catopt.program.open import Open
+from catopt.validate import integer
 from catopt.wiring.uwd import UWD, Shape, normalize_shape
 
 __all__ = ["Morphism", "Expr", "boundary", "as_morphism"]
@@ -97,10 +98,8 @@ class Morphism:
                 f"a morphism is carried by an open problem or system, got {type(thing).__name__}"
             )
         shapes = thing.port_shapes
-        if isinstance(n_dom, bool) or not isinstance(n_dom, int) or not 0 <= n_dom <= len(shapes):
-            raise CompositionError(
-                f"n_dom must be an int from 0 to the {len(shapes)} ports, got {n_dom!r}"
-            )
+        n_dom = integer(n_dom, "n_dom", minimum=0, maximum=len(shapes), error=CompositionError,
+                        expected=f"an int from 0 to the {len(shapes)} ports")
         self.thing = thing
         self.dom: Boundary = tuple(shapes[:n_dom])
         self.cod: Boundary = tuple(shapes[n_dom:])
@@ -108,7 +107,9 @@ class Morphism:
         self.expr = Expr("box", name=label, dom=self.dom, cod=self.cod, thing=thing)
 
     @classmethod
-    def _make(cls, thing: Open, dom: Boundary, cod: Boundary, expr: Expr) -> Morphism:
+    def from_expr(cls, thing: Open, dom: Boundary, cod: Boundary, expr: Expr) -> Morphism:
+        """The morphism ``dom -> cod`` carried by ``thing`` with syntax tree ``expr`` (what
+        compositions and generators build)."""
         m = cls.__new__(cls)
         m.thing, m.dom, m.cod, m.expr = thing, dom, cod, expr
         return m
@@ -120,8 +121,9 @@ class Morphism:
 
     @property
     def kind(self) -> str:
-        """``"problem"``, ``"continuous"`` or ``"discrete"``."""
-        return type(self.thing)._kind
+        """The algebra of the carried thing: ``"problem"``, ``"continuous"``, ``"discrete"``,
+        or e.g. ``"problem over Z2"``."""
+        return self.thing.algebra.describe()
 
     # -- composition ---------------------------------------------------------------------
     def then(self, other: Morphism) -> Morphism:
@@ -139,8 +141,8 @@ class Morphism:
         shapes = {**dict(zip(x, self.dom, strict=True)), **dict(zip(y, self.cod, strict=True)),
                   **dict(zip(z, other.cod, strict=True))}
         d = UWD([("F", x + y), ("G", y + z)], x + z, junctions=x + z + y, shapes=shapes)
-        thing = compose(d, [self.thing, other.thing])
-        return Morphism._make(thing, self.dom, other.cod, Expr("then", (self.expr, other.expr)))
+        thing = compose(d, _common(self.thing, other.thing))
+        return Morphism.from_expr(thing, self.dom, other.cod, Expr("then", (self.expr, other.expr)))
 
     def tensor(self, other: Morphism) -> Morphism:
         """``self @ other``: side by side, nothing shared."""
@@ -153,8 +155,8 @@ class Morphism:
         for names, bd in ((a, self.dom), (b, self.cod), (c, other.dom), (e, other.cod)):
             shapes.update(zip(names, bd, strict=True))
         d = UWD([("F", a + b), ("G", c + e)], a + c + b + e, shapes=shapes)
-        thing = compose(d, [self.thing, other.thing])
-        return Morphism._make(thing, self.dom + other.dom, self.cod + other.cod,
+        thing = compose(d, _common(self.thing, other.thing))
+        return Morphism.from_expr(thing, self.dom + other.dom, self.cod + other.cod,
                               Expr("tensor", (self.expr, other.expr)))
 
     def after(self, other: Morphism) -> Morphism:
@@ -170,7 +172,7 @@ class Morphism:
         shapes = {**dict(zip(x, self.dom, strict=True)), **dict(zip(y, self.cod, strict=True))}
         d = UWD([("F", x + y)], y + x, junctions=y + x, shapes=shapes)
         thing = compose(d, [self.thing])
-        return Morphism._make(thing, self.cod, self.dom, Expr("dagger", (self.expr,),
+        return Morphism.from_expr(thing, self.cod, self.dom, Expr("dagger", (self.expr,),
                                                                dom=self.cod, cod=self.dom))
 
     @property
@@ -191,7 +193,7 @@ class Morphism:
     def map_open(self, functor: Callable[[Open], Open]) -> Morphism:
         """Apply a functor on open things (``gradient_flow``, ``gradient_descent``, ...) to
         this morphism; the syntax tree is kept, its boxes mapped."""
-        return Morphism._make(functor(self.thing), self.dom, self.cod,
+        return Morphism.from_expr(functor(self.thing), self.dom, self.cod,
                               _map_expr(self.expr, functor))
 
     # -- views ------------------------------------------------------------------------------
@@ -213,6 +215,18 @@ def _map_expr(expr: Expr, functor: Callable[[Open], Open]) -> Expr:
         return Expr(expr.op, tuple(_map_expr(a, functor) for a in expr.args), expr.name,
                     expr.dom, expr.cod)
     return expr
+
+
+def _common(a: Open, b: Open) -> list[Open]:
+    """``[a, b]`` in one algebra: a structural generator (pure wiring, no leaves) takes the
+    algebra of the other side, so the Frobenius maps compose with boxes of every algebra."""
+    if a.algebra == b.algebra:
+        return [a, b]
+    if not a.leaves:
+        return [b.algebra.assemble(a.parts), b]
+    if not b.leaves:
+        return [a, a.algebra.assemble(b.parts)]
+    return [a, b]  # compose names the mismatch
 
 
 def as_morphism(m: Any) -> Morphism:

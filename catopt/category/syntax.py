@@ -10,8 +10,8 @@ and add no box. Outer ports: domain, then codomain.
 from __future__ import annotations
 
 from catopt.category.morphism import Expr
-from catopt.problems.base import Open
-from catopt.wiring.substitute import _UnionFind
+from catopt.program.open import Open
+from catopt.wiring.quotient import quotient
 from catopt.wiring.uwd import UWD, Shape
 
 __all__ = ["to_uwd"]
@@ -66,21 +66,19 @@ def to_uwd(expr: Expr) -> tuple[UWD, list[Open]]:
     """The UWD of a morphism expression and the open things filling its boxes, in order."""
     c = _Compiler()
     dom, cod = c.walk(expr)
-    uf = _UnionFind(len(c.shapes))
-    for a, b in c.pairs:
-        uf.union(a, b)
+    rep = quotient(len(c.shapes), c.pairs).tolist()
     order: dict[int, None] = {}
     for j in dom + cod:
-        order.setdefault(uf.find(j))
+        order.setdefault(rep[j])
     for _, ports in c.boxes:
         for j in ports:
-            order.setdefault(uf.find(j))
+            order.setdefault(rep[j])
     for j in range(len(c.shapes)):
-        order.setdefault(uf.find(j))
+        order.setdefault(rep[j])
     name = {r: f"w{k}" for k, r in enumerate(order)}
     d = UWD(
-        [(b, [name[uf.find(j)] for j in ports]) for b, ports in c.boxes],
-        [name[uf.find(j)] for j in dom + cod],
+        [(b, [name[rep[j]] for j in ports]) for b, ports in c.boxes],
+        [name[rep[j]] for j in dom + cod],
         junctions=list(name.values()),
         shapes={name[r]: c.shapes[r] for r in order},
     )

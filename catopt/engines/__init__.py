@@ -3,6 +3,7 @@
 from catopt.engines.plan import ExecutionPlan, compile_plan
 from catopt.engines.results import SolveResult, Trajectory
 from catopt.engines.simulate import simulate
-from catopt.engines.solve import solve
+from catopt.engines.solve import solve, solve_z2
 
-__all__ = ["simulate", "solve", "Trajectory", "SolveResult", "ExecutionPlan", "compile_plan"]
+__all__ = ["simulate", "solve", "solve_z2", "Trajectory", "SolveResult", "ExecutionPlan",
+           "compile_plan"]

@@ -21,8 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from catopt.errors import CatoptError
+from catopt.errors import CheckpointError
 from catopt.fileio import atomic_path
+from catopt.validate import integer
 
 __all__ = ["Checkpointer", "Checkpoint", "config_fingerprints", "load_checkpoint",
            "CHECKPOINT_FILE"]
@@ -61,10 +62,11 @@ def _rule_fingerprint(rule: Any) -> str:
 
 def config_fingerprints(problem: Any, rule: Any, sync_every: int = 1) -> dict[str, str]:
     """Fingerprints of what must match for a resumed run to continue the saved one."""
-    sizes = np.asarray([b.size for b in problem.blocks], dtype=np.int64)
+    program = problem.program
+    sizes = np.diff(program.offsets).astype(np.int64)
     return {
-        "problem": _sha(problem.n, list(problem.labels), list(problem.block_names), sizes,
-                        problem.gather_index.astype(np.int64)),
+        "problem": _sha(problem.n, list(problem.labels), list(program.leaf_names), sizes,
+                        program.gather_index.astype(np.int64)),
         "step rule": _rule_fingerprint(rule),
         "sync_every": _sha(int(sync_every)),
     }
@@ -93,8 +95,7 @@ class Checkpointer:
 
     def __init__(self, directory: str | os.PathLike[str], every: int,
                  fingerprints: dict[str, str], expect: tuple[int, float] | None = None) -> None:
-        if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 0:
-            raise CatoptError(f"checkpoint_every must be a non-negative int, got {every!r}")
+        every = integer(every, "checkpoint_every", minimum=0, expected="a non-negative int")
         self.path = _file(directory)
         self.every = int(every)
         self.fingerprints = dict(fingerprints)
@@ -111,7 +112,7 @@ class Checkpointer:
         want = self.expect[1]
         self.expect = None
         if np.isfinite(want) and not np.isclose(value, want, rtol=1e-9, atol=1e-300):
-            raise CatoptError(
+            raise CheckpointError(
                 f"checkpoint {self.path}: the objective at the saved state x_{t} is {value!r} "
                 f"now but was {want!r} when saved; the problem's objective changed since, so "
                 f"resuming would not continue that run"
@@ -147,29 +148,30 @@ def load_checkpoint(directory: str | os.PathLike[str],
     run's configuration ``fingerprints`` and state size ``n``."""
     path = _file(directory)
     if not path.is_file():
-        raise CatoptError(f"no checkpoint to resume from: {path} does not exist")
+        raise CheckpointError(f"no checkpoint to resume from: {path} does not exist")
     try:
         with np.load(path, allow_pickle=False) as z:
             data = {k: z[k] for k in z.files}
     except Exception as e:
-        raise CatoptError(f"checkpoint {path} is not a readable catopt checkpoint: {e}") from None
+        raise CheckpointError(
+            f"checkpoint {path} is not a readable catopt checkpoint: {e}") from None
     need = ("format", "x", "iteration", "value", "history", "grad_norms", "fingerprint_keys",
             "fingerprint_values")
     missing = [k for k in need if k not in data]
     if missing or str(data.get("format")) != _FORMAT:
-        raise CatoptError(
+        raise CheckpointError(
             f"checkpoint {path} is not a {_FORMAT} file (missing keys {missing} or format "
             f"{str(data.get('format'))!r})"
         )
     t = int(data["iteration"])
     x = np.asarray(data["x"], dtype=float)
     if n is not None and x.shape != (n,):
-        raise CatoptError(
+        raise CheckpointError(
             f"checkpoint {path} holds a state of shape {x.shape}, but the problem has {n} "
             f"coordinates: it belongs to a different problem"
         )
     if data["history"].shape != (t,) or data["grad_norms"].shape != (t,):
-        raise CatoptError(
+        raise CheckpointError(
             f"checkpoint {path} is inconsistent: iteration {t} but {data['history'].size} "
             f"history values"
         )
@@ -181,7 +183,7 @@ def load_checkpoint(directory: str | os.PathLike[str],
         if differ:
             hint = (" (a step estimated from x0 with step=None is estimated afresh on resume: "
                     "pass the step the saved run used)" if "step rule" in differ else "")
-            raise CatoptError(
+            raise CheckpointError(
                 f"checkpoint {path} was saved with a different configuration: "
                 f"{', '.join(differ)} differ{'s' if len(differ) == 1 else ''} from this run's; "
                 f"resume with the same problem, step and sync_every, or start afresh{hint}"

@@ -15,6 +15,7 @@ Two ways to run:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import glob
 import json
 import os
@@ -34,10 +35,17 @@ import numpy as np
 
 from catopt import errors as _errors
 from catopt.engines.checkpoint import Checkpointer
+from catopt.engines.hooks import progress_enabled
 from catopt.engines.plan import ExecutionPlan, compile_plan
-from catopt.engines.progress import progress_enabled
 from catopt.engines.results import SolveResult
-from catopt.errors import CatoptError, DivergenceError, EngineError, RunInterrupted
+from catopt.errors import (
+    CatoptError,
+    CheckpointError,
+    DivergenceError,
+    EngineError,
+    RunInterrupted,
+)
+from catopt.validate import integer
 
 __all__ = ["run_mpi", "mpi_world_size", "mpiexec_command"]
 
@@ -90,7 +98,7 @@ def _result(out: dict[str, Any], problem: Any) -> SolveResult:
     return SolveResult(
         x=np.asarray(out["x"], dtype=float), objective=float(hist[-1]), history=hist,
         grad_norms=np.asarray(out["grad_norms"], dtype=float), iterations=int(out["iterations"]),
-        converged=bool(out["converged"]), message=str(out["message"]), space=problem.space,
+        status=int(out["status"]), message=str(out["message"]), space=problem.space,
         engine="mpi", stats=out["stats"],
     )
 
@@ -125,9 +133,8 @@ def run_mpi(
     if callback is not None:
         raise EngineError("callback is not supported by the mpi engine (the iterates live on "
                           "the ranks); use checkpoint_every, or engine='local'")
-    if isinstance(sync_every, bool) or not isinstance(sync_every, (int, np.integer)) \
-            or sync_every < 1:
-        raise EngineError(f"sync_every must be a positive int, got {sync_every!r}")
+    sync_every = integer(sync_every, "sync_every", minimum=1, error=EngineError,
+                         expected="a positive int")
     from catopt.engines.mpi_worker import REDUCTIONS
 
     if reduction not in REDUCTIONS:
@@ -173,18 +180,17 @@ def _run_in_place(problem: Any, x0: np.ndarray, rule: Any, steps: int, tol: floa
     if not ok or isinstance(plan, Exception):
         raise plan  # type: ignore[misc]
     try:
-        out = spmd_solve(comm, problem, plan, x0, rule, steps, tol, **options)
+        res = spmd_solve(comm, problem, plan, x0, rule, steps, tol, **options)
     except CatoptError as e:
-        if isinstance(e, DivergenceError) or getattr(e, "_catopt_collective", False):
+        if isinstance(e, (DivergenceError, CheckpointError)):
             raise
         _abort(comm, rank, plan, e)
         raise
     except Exception as e:  # a failure on one rank only: end the whole world
         _abort(comm, rank, plan, e)
         raise
-    out = comm.bcast(out if rank == 0 else None, root=0)
-    out["stats"]["rank"] = rank
-    return _result(out, problem)
+    stats = comm.bcast(res.stats if rank == 0 else None, root=0)
+    return dataclasses.replace(res, stats={**stats, "rank": rank})
 
 
 def _abort(comm: Any, rank: int, plan: ExecutionPlan, e: BaseException) -> None:

@@ -35,13 +35,13 @@ from typing import Any
 
 import numpy as np
 
-from catopt.engines.checkpoint import Checkpointer
-from catopt.engines.local import stop_reason
+from catopt.engines.driver import Advance, drive
 from catopt.engines.plan import ExecutionPlan
-from catopt.engines.progress import Progress
-from catopt.errors import CatoptError, DivergenceError
+from catopt.engines.results import SolveResult
+from catopt.errors import CatoptError, CheckpointError, DivergenceError
+from catopt.functor.gradient import euler_step, gradient_flow
 
-__all__ = ["spmd_solve", "main", "REDUCTIONS"]
+__all__ = ["spmd_solve", "main", "REDUCTIONS", "MpiEvaluator"]
 
 REDUCTIONS = ("auto", "allreduce", "neighbor")
 
@@ -241,209 +241,197 @@ def _gather_full(comm: Any, plan: ExecutionPlan, rank: int, x_loc: np.ndarray,
     return x
 
 
-def spmd_solve(
-    comm: Any,
-    problem: Any,
-    plan: ExecutionPlan,
-    x0: np.ndarray,
-    rule: Any,
-    steps: int,
-    tol: float | None,
-    *,
-    progress: bool = False,
-    sync_every: int = 1,
-    reduction: str = "auto",
-    checkpoint: Checkpointer | None = None,
-    start: int = 0,
-    history: list[float] | None = None,
-    grad_norms: list[float] | None = None,
-) -> dict[str, Any]:
-    """Run gradient descent on this rank's agent; collective over ``comm``.
+class MpiEvaluator:
+    """One rank's share of the run: its agent's leaves (a restriction of the gradient flow's
+    :class:`~catopt.Program`), the junction reduction and the scalar Allgatherv (see the
+    module docstring). Every rank runs the one driver in lock step: the objective and norm are
+    the same on every rank, so every rank takes the same decisions."""
 
-    Returns, on rank 0, a dict with ``x`` (full), ``history``, ``grad_norms``, ``iterations``,
-    ``converged``, ``message``, ``stats``; on other ranks the same without ``x`` and histories.
-    A collective failure (divergence, a checkpoint that does not match) raises the same
-    :class:`~catopt.errors.CatoptError` on every rank.
-    """
-    from mpi4py import MPI
+    engine = "mpi"
+    interruptible = False  # Ctrl-C reaches the launcher, which ends the job
 
-    rank, size = comm.Get_rank(), comm.Get_size()
-    if size != plan.workers:
-        raise CatoptError(f"the plan is for {plan.workers} workers but MPI has {size} ranks")
-    a = plan.agents[rank]
-    blocks = [problem.blocks[b] for b in a.blocks.tolist()]
-    names = a.block_names
-    offs = a.offsets.tolist()
-    gather = a.gather
-    m = a.n_local
-    x = np.asarray(x0, dtype=float)[a.coords].copy()
-    owned = a.owned
-    natural = getattr(rule, "natural", True)
-    k_sync = int(sync_every)
-    index = problem.gather_index.astype(np.int64)
-    wait = _Poll(comm)
-    exch, trial_times = _choose_reduction(comm, plan, rank, reduction, index,
-                                          problem.block_offsets.astype(np.int64), wait)
-    sh = exch.sh
-    anchor = x[sh].copy()  # shared values at the last exchange (sync_every > 1)
-    hist: list[float] = [] if history is None else list(history)
-    gns: list[float] = [] if grad_norms is None else list(grad_norms)
-    bar = Progress(steps, progress if rank == 0 else False, desc=f"solve mpi x{size}",
-                   initial=start)
-    # per step one Allgatherv of [block values, squared gradient norm of owned, non-finite]:
-    # the objective is summed in block order as the local engine sums it
-    nb_r = len(blocks)
-    s_counts = [plan.agents[q].blocks.size + 2 for q in range(size)]
-    s_displs = np.concatenate([[0], np.cumsum(s_counts)[:-1]]).astype(np.int64).tolist()
-    s_block_pos = np.concatenate([np.arange(s_displs[q], s_displs[q] + s_counts[q] - 2)
-                                  for q in range(size)]).astype(np.int64)
-    s_block_order = np.argsort(np.concatenate([plan.agents[q].blocks for q in range(size)]),
-                               kind="stable")
-    s_block_pos = s_block_pos[s_block_order]
-    s_extra = np.array(s_displs) + np.array(s_counts) - 2
-    scal = np.zeros(nb_r + 2)
-    scal_all = np.zeros(int(sum(s_counts)))
+    def __init__(self, comm: Any, problem: Any, plan: ExecutionPlan, x0: np.ndarray, rule: Any,
+                 *, sync_every: int = 1, reduction: str = "auto") -> None:
+        from mpi4py import MPI
 
-    def allgather_scalars() -> tuple[float, float, bool]:
-        wait(comm.Iallgatherv(scal, [scal_all, (s_counts, s_displs), MPI.DOUBLE]))
-        vals = scal_all[s_block_pos]
+        self.MPI = MPI
+        self.comm = comm
+        rank, size = comm.Get_rank(), comm.Get_size()
+        if size != plan.workers:
+            raise CatoptError(f"the plan is for {plan.workers} workers but MPI has {size} "
+                              f"ranks")
+        self.rank, self.size, self.plan = rank, size, plan
+        self.root = rank == 0
+        self.chunk = 100  # steps per advance: an overflowing update is checked once a chunk
+        self.rule = rule
+        self.problem = problem
+        a = plan.agents[rank]
+        self.agent = a
+        flow = gradient_flow(problem).program
+        self.program = flow.restrict(a.blocks, a.coords)
+        self.gather = self.program.gather_index
+        self.base = np.asarray(x0, dtype=float)
+        self.owned = a.owned
+        self.k_sync = int(sync_every)
+        self.wait = _Poll(comm)
+        self.exch, self.trial_times = _choose_reduction(
+            comm, plan, rank, reduction, flow.gather_index.astype(np.int64),
+            flow.offsets.astype(np.int64), self.wait)
+        self.sh = self.exch.sh
+        self.anchor = self.base[a.coords][self.sh].copy()  # shared values at the last exchange
+        self.synced = True
+        # per step one Allgatherv of [leaf values, squared norm of owned, non-finite flag]:
+        # the objective is summed in leaf order as the local engine sums it
+        nb = len(self.program.leaves)
+        self.nb = nb
+        counts = [plan.agents[q].blocks.size + 2 for q in range(size)]
+        displs = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64).tolist()
+        pos = np.concatenate([np.arange(displs[q], displs[q] + counts[q] - 2)
+                              for q in range(size)]).astype(np.int64)
+        order = np.argsort(np.concatenate([plan.agents[q].blocks for q in range(size)]),
+                           kind="stable")
+        self.s_counts, self.s_displs = counts, displs
+        self.s_leaf_pos = pos[order]
+        self.s_extra = np.array(displs) + np.array(counts) - 2
+        self.scal = np.zeros(nb + 2)
+        self.scal_all = np.zeros(int(sum(counts)))
+        self.comp_t: list[float] = []
+        self.comm_t: list[float] = []
+
+    # -- collectives ------------------------------------------------------------------------
+    def _allgather_scalars(self) -> tuple[float, float, bool]:
+        MPI = self.MPI
+        self.wait(self.comm.Iallgatherv(
+            self.scal, [self.scal_all, (self.s_counts, self.s_displs), MPI.DOUBLE]))
+        vals = self.scal_all[self.s_leaf_pos]
         v = float(np.cumsum(vals)[-1]) if vals.size else 0.0
-        gn2 = float(np.cumsum(scal_all[s_extra])[-1])
-        return v, gn2, bool(np.any(scal_all[s_extra + 1] > 0))
-    comp_t: list[float] = []
-    comm_t: list[float] = []
-    xs_buf = np.empty(gather.size)
-    gs = np.empty(gather.size)
+        gn2 = float(np.cumsum(self.scal_all[self.s_extra])[-1])
+        return v, gn2, bool(np.any(self.scal_all[self.s_extra + 1] > 0))
 
-    def local_value(y_full: np.ndarray) -> float:
+    def _any_not_finite(self, x: np.ndarray) -> bool:
+        flag = np.array([0.0 if np.isfinite(x).all() else 1.0])
+        out = np.zeros(1)
+        self.comm.Allreduce(flag, out, op=self.MPI.MAX)
+        return bool(out[0] > 0)
+
+    def _value(self, y_full: np.ndarray) -> float:
         """The composite objective at a full state (a collective: every rank calls it)."""
-        ys = y_full[a.coords][gather]
-        for j, blk in enumerate(blocks):
-            scal[j] = blk.value(ys[offs[j] : offs[j + 1]])
-        scal[nb_r:] = 0.0
-        return allgather_scalars()[0]
+        self.program.run(y_full[self.agent.coords], "value_and_field", values=self.scal)
+        self.scal[self.nb:] = 0.0
+        return self._allgather_scalars()[0]
 
-    def fail(err: CatoptError) -> None:
-        bar.close(t)
-        raise err
+    def _sync(self, x: np.ndarray) -> None:
+        """``y + sum_r (y_r - y)`` on the shared coordinates (sync_every > 1)."""
+        total = self.exch.reduce(x[self.sh] - self.anchor)
+        x[self.sh] = self.anchor + total
+        self.anchor = x[self.sh].copy()
+        self.synced = True
 
-    def sync_increments() -> None:
-        nonlocal anchor
-        total = exch.reduce(x[sh] - anchor)
-        x[sh] = anchor + total
-        anchor = x[sh].copy()
+    def full(self, x: np.ndarray) -> np.ndarray:
+        out = _gather_full(self.comm, self.plan, self.rank, x, self.base, None)
+        assert out is not None
+        return out
 
-    t = start
-    converged = False
-    message = ""
-    x_prev = x
-    synced = True
-    try:
-        while True:
+    def can_checkpoint(self) -> bool:
+        return self.synced
+
+    def finish(self, x: np.ndarray) -> np.ndarray:
+        if not self.synced:
+            self._sync(x)
+        return x
+
+    # -- the steps --------------------------------------------------------------------------
+    def advance(self, x: np.ndarray, t: int, k: int, final: bool,
+                tol: float | None) -> Advance:
+        program, scal, nb, sh = self.program, self.scal, self.nb, self.sh
+        m = self.agent.n_local
+        vs: list[float] = []
+        ns: list[float] = []
+        x_prev = x
+        stepped = False
+        for i in range(k + final):
             c0 = time.perf_counter()
-            np.take(x, gather, out=xs_buf)
-            j = 0
-            try:
-                for j, blk in enumerate(blocks):
-                    lo, hi = offs[j], offs[j + 1]
-                    scal[j], gs[lo:hi] = blk.value_and_grad(xs_buf[lo:hi])
-            except CatoptError as e:
-                raise type(e)(f"box {names[j]!r}: {e}") from e
-            g = np.bincount(gather, weights=gs, minlength=m)
+            _, _, fs = program.run(x, "value_and_field", values=scal)
+            f = np.bincount(self.gather, weights=fs, minlength=m)
             c1 = time.perf_counter()
-            exchange = k_sync == 1
-            if exchange and sh.size:
-                g[sh] = exch.reduce_grad(gs, g[sh])
-            go = g[owned]
-            scal[nb_r] = go @ go
-            scal[nb_r + 1] = 0.0 if np.isfinite(x).all() else 1.0
-            v, gn2, bad = allgather_scalars()
+            if self.k_sync == 1 and sh.size:
+                f[sh] = self.exch.reduce_grad(fs, f[sh])
+            fo = f[self.owned]
+            scal[nb] = fo @ fo
+            scal[nb + 1] = 0.0 if np.isfinite(x).all() else 1.0
+            v, gn2, bad = self._allgather_scalars()
+            self.comp_t.append(c1 - c0)
+            self.comm_t.append(time.perf_counter() - c1)
+            if bad and i > 0:  # this state is not finite: the previous step's update overflowed
+                return Advance(x_prev, np.asarray(vs), np.asarray(ns), True)
             gn = float(np.sqrt(gn2))
-            c2 = time.perf_counter()
-            comp_t.append(c1 - c0)
-            comm_t.append(c2 - c1)
-            if bad:
-                full = _gather_full(comm, plan, rank, x_prev, np.asarray(x0, float), None)
-                fail(DivergenceError(
-                    f"the state became NaN or infinite at iteration {t}", x=full,
-                    iteration=t - 1, hint=f"reduce the step size (step {rule(t - 1):.3g})"))
-            if not (np.isfinite(v) and np.isfinite(gn)):
-                what = "objective" if not np.isfinite(v) else "gradient"
-                full = _gather_full(comm, plan, rank, x, np.asarray(x0, float), None)
-                fail(DivergenceError(
-                    f"the {what} is {v if what == 'objective' else 'not finite'} at "
-                    f"iteration {t}", x=full, iteration=t,
-                    hint="reduce the step size" if t > 0 else
-                    "the objective is not finite at x0: check x0 and the objective"))
-            if checkpoint is not None:
-                try:
-                    checkpoint.verify(t, v)
-                except CatoptError as e:  # every rank sees the same v: all raise together
-                    e._catopt_collective = True  # type: ignore[attr-defined]
-                    raise
-            hist.append(v)
-            gns.append(gn)
-            if rank == 0:
-                bar.update(t, v, gn)
-            stop = stop_reason(t, gn, tol, steps)
-            if stop is not None:
-                converged, message = stop
+            vs.append(v)
+            ns.append(gn)
+            stepped = False
+            if not (np.isfinite(v) and np.isfinite(gn)) or (tol is not None and gn <= tol):
+                return Advance(x, np.asarray(vs), np.asarray(ns), True)
+            if i == k:
                 break
-            if checkpoint is not None and checkpoint.due(t, start) and synced:
-                full = _gather_full(comm, plan, rank, x, np.asarray(x0, float))
-                if rank == 0:
-                    checkpoint.save(full, t, v, hist, gns)
-            if natural:
-                eta = rule(t)
+            if self.rule.natural:
+                eta = self.rule(t + i)
             else:
-                xf = _gather_full(comm, plan, rank, x, np.asarray(x0, float), None)
-                gf = _gather_full(comm, plan, rank, g, np.zeros(plan.n), None)
-                eta = rule.step_at(t, xf, v, gf, local_value)
-            x_prev = x
-            x = x - eta * g
-            synced = exchange
-            if k_sync > 1 and (t + 1) % k_sync == 0:
+                xf = self.full(x)
+                gf = _gather_full(self.comm, self.plan, self.rank, -f, np.zeros(self.plan.n),
+                                  None)
+                eta = self.rule.step_at(t + i, xf, v, gf, self._value)
+            x_prev, x = x, euler_step(x, eta, f)
+            stepped = True
+            self.synced = self.k_sync == 1
+            if self.k_sync > 1 and (t + i + 1) % self.k_sync == 0:
                 c3 = time.perf_counter()
-                sync_increments()
-                comm_t[-1] += time.perf_counter() - c3
-                synced = True
-            t += 1
-        if not synced:
-            sync_increments()
-    finally:
-        bar.close(t)
-    full = _gather_full(comm, plan, rank, x, np.asarray(x0, float))
-    if checkpoint is not None and rank == 0:
-        checkpoint.save(full, t, hist[-1], hist, gns)
-    ct = comm.gather((np.asarray(comp_t), np.asarray(comm_t)), root=0)
-    exch.free()
-    grad_bytes = comm.allgather(exch.grad_bytes)
-    out: dict[str, Any] = {"iterations": t, "converged": converged, "message": message}
-    if rank == 0:
-        comp = np.array([c[0] for c in ct])
-        comms = np.array([c[1] for c in ct])
-        out.update(
-            x=full, history=np.asarray(hist), grad_norms=np.asarray(gns),
-            stats={
-                "engine": "mpi",
-                "workers": size,
-                "reduction": exch.kind,
-                "reduction_trial_seconds": trial_times,
-                "sync_every": k_sync,
-                "shared_coordinates": int(plan.shared.size),
-                # payload handed to MPI per step, summed over ranks: the junction reduction,
-                # then the block values and norms every rank contributes to the Allgatherv
-                "bytes_per_step": int(sum(grad_bytes) + 8 * sum(s_counts)),
-                "messages_per_step": int(
-                    (size if exch.kind == "allreduce" else plan.messages_per_step()) + size),
-                "compute_seconds": comp,  # (ranks, steps taken this run)
-                "comm_seconds": comms,
-                "compute_time": float(comp.sum(axis=1).max()) if comp.size else 0.0,
-                "comm_time": float(comms.sum(axis=1).max()) if comms.size else 0.0,
-                "plan": plan.to_dict(),
-            },
-        )
-    return out
+                self._sync(x)
+                self.comm_t[-1] += time.perf_counter() - c3
+        if stepped and self._any_not_finite(x):  # the chunk's last update, checked once
+            return Advance(x_prev, np.asarray(vs), np.asarray(ns), True)
+        return Advance(x, np.asarray(vs), np.asarray(ns), False)
+
+    def stats(self) -> dict[str, Any]:
+        comm, plan, size, exch = self.comm, self.plan, self.size, self.exch
+        ct = comm.gather((np.asarray(self.comp_t), np.asarray(self.comm_t)), root=0)
+        exch.free()
+        grad_bytes = comm.allgather(exch.grad_bytes)
+        if not self.root:
+            return {"engine": "mpi", "workers": size, "rank": self.rank}
+        n_steps = min(len(c[0]) for c in ct)
+        comp = np.array([c[0][:n_steps] for c in ct])
+        comms = np.array([c[1][:n_steps] for c in ct])
+        return {
+            "engine": "mpi",
+            "workers": size,
+            "rank": 0,
+            "reduction": exch.kind,
+            "reduction_trial_seconds": self.trial_times,
+            "sync_every": self.k_sync,
+            "shared_coordinates": int(plan.shared.size),
+            # payload handed to MPI per step, summed over ranks: the junction reduction,
+            # then the leaf values and norms every rank contributes to the Allgatherv
+            "bytes_per_step": int(sum(grad_bytes) + 8 * sum(self.s_counts)),
+            "messages_per_step": int(
+                (size if exch.kind == "allreduce" else plan.messages_per_step()) + size),
+            "compute_seconds": comp,  # (ranks, steps evaluated this run)
+            "comm_seconds": comms,
+            "compute_time": float(comp.sum(axis=1).max()) if comp.size else 0.0,
+            "comm_time": float(comms.sum(axis=1).max()) if comms.size else 0.0,
+            "plan": plan.to_dict(),
+        }
+
+
+def spmd_solve(comm: Any, problem: Any, plan: ExecutionPlan, x0: np.ndarray, rule: Any,
+               steps: int, tol: float | None, *, progress: bool = False, sync_every: int = 1,
+               reduction: str = "auto", **options: Any) -> SolveResult:
+    """Run gradient descent on this rank's agent: the one driver over an
+    :class:`MpiEvaluator`; collective over ``comm``. Every rank returns the result with the
+    full ``x``; ``stats`` are complete on rank 0. A collective failure (divergence, a
+    checkpoint that does not match) raises the same :class:`~catopt.errors.CatoptError` on
+    every rank."""
+    ev = MpiEvaluator(comm, problem, plan, x0, rule, sync_every=sync_every, reduction=reduction)
+    return drive(ev, problem, np.asarray(x0, dtype=float)[plan.agents[comm.Get_rank()].coords],
+                 rule, steps, tol, progress=progress, **options)
 
 
 # -- the program run by mpiexec --------------------------------------------------------------
@@ -453,16 +441,17 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     atomic_write(path, json.dumps(data, default=str))
 
 
-def _save_result(job: Path, out: dict[str, Any]) -> None:
+def _save_result(job: Path, res: SolveResult) -> None:
     from catopt.fileio import atomic_path
 
+    stats = dict(res.stats)
     with atomic_path(job / "result.npz") as tmp:
         with open(tmp, "wb") as fh:
-            np.savez(fh, x=out["x"], history=out["history"], grad_norms=out["grad_norms"],
-                     compute_seconds=out["stats"].pop("compute_seconds"),
-                     comm_seconds=out["stats"].pop("comm_seconds"))
-    meta = {k: out[k] for k in ("iterations", "converged", "message")}
-    meta["stats"] = out["stats"]
+            np.savez(fh, x=res.x, history=res.history, grad_norms=res.grad_norms,
+                     compute_seconds=stats.pop("compute_seconds"),
+                     comm_seconds=stats.pop("comm_seconds"))
+    meta = {"iterations": res.iterations, "status": res.status, "message": res.message,
+            "stats": stats}
     _write_json(job / "result.json", meta)
 
 
@@ -489,7 +478,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except CatoptError as e:
         # a collective failure is raised on every rank: rank 0 reports it
-        collective = getattr(e, "_catopt_collective", False) or isinstance(e, DivergenceError)
+        collective = isinstance(e, (DivergenceError, CheckpointError))
         record = {"rank": rank, "boxes": list(boxes), "type": type(e).__name__,
                   "message": str(e), "traceback": traceback.format_exc()}
         if isinstance(e, DivergenceError):

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from catopt.errors import EngineError
+from catopt.validate import integer
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -193,8 +194,7 @@ def partition_blocks(
     block order), ``"round_robin"``. ``balance`` bounds ``max load / mean load`` for the
     refinement and the choice among candidates (exceeded only when no candidate meets it).
     """
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise EngineError(f"workers must be a positive int, got {k!r}")
+    k = integer(k, "workers", minimum=1, error=EngineError, expected="a positive int")
     nb = len(offsets) - 1
     c = np.ones(nb) if costs is None else np.asarray(costs, dtype=float)
     if c.shape != (nb,) or not np.all(np.isfinite(c)) or np.any(c < 0):

@@ -1,9 +1,8 @@
 """Execution plans: a composite problem compiled into agents over K workers.
 
-A composite ``p`` is stored flat (leaf blocks ``p.blocks``, gather index ``p.gather_index``):
-block coordinate ``s`` reads composite coordinate ``gather_index[s]``. A plan assigns every
-leaf block to one worker (an *agent* is the set of blocks of one worker) and precomputes, per
-agent,
+A composite ``p`` compiles to one :class:`~catopt.Program` (its leaves and gather index:
+leaf coordinate ``s`` reads composite coordinate ``index[s]``). A plan assigns every leaf to one
+worker (an *agent* is the set of leaves of one worker) and precomputes, per agent,
 
 - ``coords``: the composite coordinates it reads (sorted), its local state ``x[coords]``;
 - ``gather``: block coordinate -> local coordinate, so ``x_local[gather]`` is ``phi^* x`` for
@@ -28,6 +27,7 @@ import numpy as np
 
 from catopt.engines.partition import cut_size, imbalance, partition_blocks
 from catopt.errors import EngineError
+from catopt.validate import integer
 
 __all__ = ["Agent", "ExecutionPlan", "compile_plan"]
 
@@ -219,16 +219,16 @@ class ExecutionPlan:
                 f"shared={self.shared.size}, messages={self.messages_per_step()})")
 
 
-def _block_costs(problem: Any, costs: Any, x0: np.ndarray | None) -> np.ndarray:
-    blocks = problem.blocks
+def _block_costs(program: Any, costs: Any, x0: np.ndarray | None) -> np.ndarray:
+    blocks = program.leaves
     if costs is None or (isinstance(costs, str) and costs == "size"):
         return np.array([max(b.size, 1) for b in blocks], dtype=float)
     if isinstance(costs, str) and costs == "measure":
         import time
 
-        x = np.zeros(problem.n) if x0 is None else np.asarray(x0, float)
-        xs = x[problem.gather_index]
-        offs = problem.block_offsets
+        x = np.zeros(program.n) if x0 is None else np.asarray(x0, float)
+        xs = x[program.gather_index]
+        offs = program.offsets
         out = np.empty(len(blocks))
         for k, b in enumerate(blocks):
             seg = xs[offs[k]:offs[k + 1]]
@@ -259,12 +259,12 @@ def compile_plan(
     partitioner (see :func:`catopt.engines.partition.partition_blocks`); ``part`` gives the
     worker of each block explicitly (for instance from a saved plan's ``"part"``).
     """
-    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
-        raise EngineError(f"workers must be a positive int, got {workers!r}")
-    index = problem.gather_index.astype(np.int64)
-    offsets = problem.block_offsets.astype(np.int64)
-    nb = len(problem.blocks)
-    c = _block_costs(problem, costs, x0)
+    workers = integer(workers, "workers", minimum=1, error=EngineError, expected="a positive int")
+    program = problem.program
+    index = program.gather_index.astype(np.int64)
+    offsets = program.offsets.astype(np.int64)
+    nb = len(program.leaves)
+    c = _block_costs(program, costs, x0)
     if part is None:
         p = partition_blocks(index, offsets, problem.n, int(workers), c, method=method,
                              balance=balance)
@@ -278,7 +278,7 @@ def compile_plan(
             )
     space = problem.space
     return ExecutionPlan(
-        n=problem.n, index=index, offsets=offsets, block_names=problem.block_names, part=p,
+        n=problem.n, index=index, offsets=offsets, block_names=program.leaf_names, part=p,
         workers=int(workers), costs=c, labels=space.labels, variables=space.names,
         var_offsets=space.offsets,
     )

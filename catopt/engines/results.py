@@ -7,9 +7,22 @@ from typing import Any
 
 import numpy as np
 
-from catopt.wiring.space import Space
+from catopt.algebra.finset import Space
+from catopt.errors import CatoptError
 
-__all__ = ["Trajectory", "SolveResult"]
+__all__ = ["Trajectory", "SolveResult", "CONVERGED", "MAX_STEPS", "CALLBACK", "STUCK", "STATUS"]
+
+#: ``SolveResult.status``: the gradient norm reached ``tol``
+CONVERGED = 0
+#: the run took all its steps without reaching ``tol``
+MAX_STEPS = 1
+#: the callback stopped the run
+CALLBACK = 2
+#: a fixed point that is not a solution (a Z2 circuit with wrong outputs and nothing to flip)
+STUCK = 3
+#: what each status means
+STATUS = {CONVERGED: "converged", MAX_STEPS: "ran all steps", CALLBACK: "stopped by callback",
+          STUCK: "stuck at a fixed point that is not a solution"}
 
 
 @dataclass
@@ -48,19 +61,10 @@ class Trajectory:
         try:
             i = self.space.labels.index(label)
         except ValueError:
-            from catopt.errors import CatoptError
-
             raise CatoptError(
                 f"unknown label {label!r}; labels are {list(self.space.labels)[:20]}"
             ) from None
         return self.states[:, i]
-
-    def plot(self, path: Any = None, **kwargs: Any) -> Any:
-        """Plot the objective and the variables' traces (needs matplotlib); with ``path``,
-        also save the figure."""
-        from catopt.interfaces.plot import plot_trajectory
-
-        return plot_trajectory(self, path, **kwargs)
 
     def __repr__(self) -> str:
         obj = "" if self.objective is None else f", objective={self.objective[-1]:.6g}"
@@ -78,8 +82,15 @@ class SolveResult:
     history : the objective at every iterate ``x_0, ..., x_final``.
     grad_norms : the gradient norm at every iterate.
     iterations : the number of steps taken.
-    converged : whether the gradient norm reached ``tol``.
-    message : why the run stopped.
+    status : why the run stopped, as an int (scipy's way): :data:`CONVERGED` (0, the gradient
+        norm reached ``tol``), :data:`MAX_STEPS` (1, all steps taken), :data:`CALLBACK` (2) or
+        :data:`STUCK` (3); :data:`STATUS` says what each means.
+    message : why the run stopped, in words.
+    converged, success : derived from ``status``.
+    stats : engine statistics (MPI: workers, reduction, bytes and times per step, ...).
+
+    ``result["x"]`` reads attributes (and ``stats`` entries) by name, as scipy's
+    ``OptimizeResult`` does.
     """
 
     x: np.ndarray
@@ -87,7 +98,7 @@ class SolveResult:
     history: np.ndarray
     grad_norms: np.ndarray
     iterations: int
-    converged: bool
+    status: int
     message: str
     space: Space
     engine: str = "local"
@@ -107,9 +118,22 @@ class SolveResult:
         return float(self.grad_norms[-1])
 
     @property
+    def converged(self) -> bool:
+        """Whether the gradient norm reached ``tol`` (``status == CONVERGED``)."""
+        return self.status == CONVERGED
+
+    @property
     def success(self) -> bool:
         """True when the run converged or ran all its steps without fault."""
-        return self.converged or self.message.startswith("ran")
+        return self.status in (CONVERGED, MAX_STEPS)
+
+    def __getitem__(self, key: str) -> Any:
+        if isinstance(key, str) and not key.startswith("_"):
+            if key in self.stats:
+                return self.stats[key]
+            if hasattr(self, key):
+                return getattr(self, key)
+        raise KeyError(key)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary: ``x`` by label, final objective, history, flags."""
@@ -119,15 +143,9 @@ class SolveResult:
             "history": [float(v) for v in self.history],
             "iterations": int(self.iterations),
             "converged": bool(self.converged),
+            "status": int(self.status),
             "message": self.message,
         }
-
-    def plot(self, path: Any = None, **kwargs: Any) -> Any:
-        """Plot objective and gradient norm against iteration (needs matplotlib); with
-        ``path``, also save the figure."""
-        from catopt.interfaces.plot import plot_result
-
-        return plot_result(self, path, **kwargs)
 
     def __repr__(self) -> str:
         return (

@@ -6,18 +6,14 @@ from typing import Any
 
 import numpy as np
 
-from catopt.engines.progress import Progress
+from catopt.engines.hooks import progress_bar
 from catopt.engines.results import Trajectory
 from catopt.errors import CatoptError, DivergenceError
+from catopt.functor.gradient import euler_step
 from catopt.systems.open_system import OpenContinuousSystem, OpenDiscreteSystem
+from catopt.validate import integer, number
 
 __all__ = ["simulate"]
-
-
-def _check_count(value: Any, what: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise CatoptError(f"{what} must be an int >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def simulate(
@@ -38,26 +34,27 @@ def simulate(
     objective is recorded at every step when the system knows it.
     A state that becomes NaN or infinite raises :class:`~catopt.DivergenceError`.
     """
-    steps = _check_count(steps, "steps", 0)
-    record_every = _check_count(record_every, "record_every", 1)
-    x = system._check(x0, "initial state").copy()
+    steps = integer(steps, "steps", minimum=0)
+    record_every = integer(record_every, "record_every", minimum=1)
+    if not isinstance(system, (OpenDiscreteSystem, OpenContinuousSystem)):
+        raise CatoptError(
+            f"simulate takes an open discrete or continuous system, got {type(system).__name__}"
+        )
+    x = system.check_state(x0, "initial state").copy()
+    program = system.program
     if isinstance(system, OpenDiscreteSystem):
-
-        def step(x: np.ndarray, t: int) -> tuple[float | None, np.ndarray]:
-            return system._value_and_update(x, t)
+        step = program.value_and_update
 
     elif isinstance(system, OpenContinuousSystem):
         if dt is None:
             raise CatoptError("simulating a continuous system needs a time step dt")
-        h = float(dt)
-        if not np.isfinite(h) or h <= 0:
-            raise CatoptError(f"dt must be a positive finite number, got {dt!r}")
-        vf = system._value_and_field
+        h = number(dt, "dt", positive=True)
+        vf = program.value_and_field
         if method == "euler":
 
             def step(x: np.ndarray, t: int) -> tuple[float | None, np.ndarray]:
                 v, f = vf(x)
-                return v, x + h * f
+                return v, euler_step(x, h, f)
 
         elif method == "rk4":
 
@@ -70,10 +67,6 @@ def simulate(
 
         else:
             raise CatoptError(f"unknown method {method!r}; expected 'euler' or 'rk4'")
-    else:
-        raise CatoptError(
-            f"simulate takes an open discrete or continuous system, got {type(system).__name__}"
-        )
 
     knows = system.knows_objective
     values = np.empty(steps + 1) if knows else None
@@ -83,7 +76,7 @@ def simulate(
     states[0] = x
     its[0] = 0
     r = 1
-    bar = Progress(steps, progress, desc="simulate")
+    bar = progress_bar(steps, progress, "simulate")
     try:
         for t in range(steps):
             v, x_new = step(x, t)
@@ -109,9 +102,9 @@ def simulate(
         r += 1
     if values is not None:
         if isinstance(system, OpenDiscreteSystem):
-            v_end = system._value_and_update(x, steps)[0]
+            v_end = program.value_and_update(x, steps)[0]
         else:
-            v_end = system._value_and_field(x)[0]
+            v_end = program.value_and_field(x)[0]
         values[steps] = np.nan if v_end is None else v_end
     times = its * float(dt) if isinstance(system, OpenContinuousSystem) else None
     return Trajectory(x=x, states=states[:r], iterations=its[:r], objective=values,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -9,29 +10,15 @@ from typing import Any
 import numpy as np
 
 from catopt.engines.checkpoint import Checkpointer, config_fingerprints, load_checkpoint
-from catopt.engines.local import run_local
-from catopt.engines.results import SolveResult
+from catopt.engines.options import ENGINES
+from catopt.engines.results import STUCK, SolveResult
 from catopt.errors import CatoptError, EngineError
 from catopt.functor.curvature import estimate_curvature
 from catopt.functor.steps import as_step_rule
 from catopt.problems.open_problem import OpenProblem
+from catopt.validate import integer, number
 
-__all__ = ["solve", "initial_state", "ENGINES"]
-
-#: engine name -> "module:function" running it, imported when first used
-ENGINES: dict[str, str] = {
-    "local": "catopt.engines.local:run_local",
-    "mpi": "catopt.engines.mpi_engine:run_mpi",
-    "jax": "catopt.engines.jax_engine:run_jax",
-}
-
-#: the options ``solve(..., **options)`` passes on to each engine
-ENGINE_OPTIONS: dict[str, set[str]] = {
-    "local": set(),
-    "mpi": {"sync_every", "reduction", "partition", "costs", "plan", "timeout", "mpiexec",
-            "mpiexec_args"},
-    "jax": {"chunk", "objectives", "grads"},
-}
+__all__ = ["solve", "solve_z2", "initial_state", "ENGINES"]
 
 
 def initial_state(problem: OpenProblem, x0: Any) -> np.ndarray:
@@ -61,7 +48,7 @@ def initial_state(problem: OpenProblem, x0: Any) -> np.ndarray:
             return np.full(n, float(x0))
         except (TypeError, ValueError):
             raise CatoptError(f"x0 must be a number, a vector or a mapping, got {x0!r}") from None
-    return problem._check(x0, "x0").copy()
+    return problem.check_state(x0, "x0").copy()
 
 
 def solve(
@@ -104,18 +91,23 @@ def solve(
         the same, and the result is the one the uninterrupted run would have reached. Unless
         ``checkpoint`` is given, new checkpoints go to the same folder.
 
-    Options of ``engine="mpi"`` (see :func:`catopt.engines.mpi_engine.run_mpi`):
-    ``sync_every=k`` (k local steps between exchanges: an inexact variant, not gradient
-    descent), ``reduction``, ``partition``, ``costs``, ``timeout``, ``mpiexec_args``.
-
-    Options of ``engine="jax"`` (see :func:`catopt.engines.jax_engine.run_jax`): ``chunk``
-    (steps per jitted call, default 100), ``objectives`` and ``grads`` (per-box JAX functions
-    for autograd families; families made with ``backend="jax"`` need none).
+    **options : the engine's own options, declared in :data:`catopt.engines.options.ENGINES`:
+        for ``engine="mpi"`` ``sync_every`` (k local steps between exchanges: an inexact
+        variant, not gradient descent), ``reduction``, ``partition``, ``costs``, ``plan``,
+        ``timeout``, ``mpiexec``, ``mpiexec_args``; for ``engine="jax"`` ``chunk`` (steps per
+        jitted call, default 100), ``objectives`` and ``grads`` (per-box JAX functions for
+        autograd families).
 
     Returns
     -------
     SolveResult
-        The final iterate, objective history, iterations, converged flag and message.
+        The final iterate, objective history, iterations, status and message.
+
+    Notes
+    -----
+    ``solve`` runs the image of ``problem`` under the gradient-descent functor,
+    ``gradient_descent(problem, step) = euler(gradient_flow(problem), step)``, through the one
+    run driver (:mod:`catopt.engines.driver`) and the engine's evaluator.
 
     Raises
     ------
@@ -124,15 +116,9 @@ def solve(
     """
     if not isinstance(problem, OpenProblem):
         raise CatoptError(f"solve takes an OpenProblem, got {type(problem).__name__}")
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise CatoptError(f"steps must be a non-negative int, got {steps!r}")
+    steps = integer(steps, "steps", minimum=0)
     if tol is not None:
-        try:
-            tol = float(tol)
-        except (TypeError, ValueError):
-            raise CatoptError(f"tol must be a number, got {tol!r}") from None
-        if not tol >= 0:
-            raise CatoptError(f"tol must be >= 0, got {tol!r}")
+        tol = number(tol, "tol", nonnegative=True)
     x = initial_state(problem, x0)
     if step is None:
         lam = estimate_curvature(problem, x)
@@ -148,17 +134,20 @@ def solve(
 
         engine = "mpi" if mpi_world_size() > 1 else "local"
     if engine not in ENGINES:
-        raise EngineError(f"unknown engine {engine!r}; expected one of {sorted(ENGINES)}")
+        raise EngineError(f"unknown engine {engine!r}; expected one of {list(ENGINES)}")
+    info = ENGINES[engine]
+    if workers is not None and not info.takes_workers and workers != 1:
+        raise EngineError(f"workers={workers!r} applies to engine='mpi'; engine={engine!r} "
+                          f"runs in one process")
     sync_every = options.get("sync_every", 1)
     if engine != "mpi":
         if sync_every != 1:
             raise EngineError(f"sync_every={sync_every!r} applies to engine='mpi' only (one "
                               f"process always exchanges every step)")
         options.pop("sync_every", None)
-    allowed = ENGINE_OPTIONS.get(engine)  # None: an engine registered without a list
-    unknown = [] if allowed is None else sorted(set(options) - allowed)
+    unknown = sorted(set(options) - set(info.options))
     if unknown:
-        known = sorted(allowed or ())
+        known = sorted(info.options)
         raise EngineError(f"engine={engine!r} takes no option {', '.join(map(repr, unknown))}; "
                           f"its options are: {', '.join(known) if known else '(none)'}")
     if checkpoint is not None or resume is not None:
@@ -175,15 +164,37 @@ def solve(
         options["checkpoint"] = Checkpointer(checkpoint, checkpoint_every, fps, expect)
     elif checkpoint_every:
         raise CatoptError("checkpoint_every needs a checkpoint folder: checkpoint=DIR")
-    if engine == "local":  # one process; ``workers`` does not apply
-        return run_local(problem, x, rule, int(steps), tol, callback=callback,
-                         progress=progress, **options)
     import importlib
 
-    module, _, attr = ENGINES[engine].partition(":")
+    module, _, attr = info.runner.partition(":")
     try:
         runner = getattr(importlib.import_module(module), attr)
     except ImportError as e:
         raise EngineError(f"engine {engine!r} is not available: {e}") from None
-    return runner(problem, x, rule, int(steps), tol, workers=workers, callback=callback,
-                  progress=progress, **options)
+    if info.takes_workers:
+        options["workers"] = workers
+    return runner(problem, x, rule, steps, tol, callback=callback, progress=progress, **options)
+
+
+def solve_z2(problem: OpenProblem, x0: Any = None, steps: int = 100) -> SolveResult:
+    """Iterate the Z2 descent of a problem over Z2 (``z2_box``) until a fixed point.
+
+    It is :func:`solve` on the Z2 gradient flow with step 1 (``theta <- theta + R[f](theta,
+    e)``, XOR) and ``tol=0``: the run stops when the gradient mod 2 is zero, which is when a
+    step would change nothing. ``converged`` says whether that fixed point has no wrong
+    outputs; otherwise the status is :data:`~catopt.engines.results.STUCK`.
+    ``stats["errors"]`` (also ``result["errors"]``) counts the wrong outputs.
+    """
+    from catopt.algebra.ring import Z2
+    from catopt.backends.z2 import as_bits
+
+    if getattr(problem, "algebra", None) is None or problem.algebra.ring != Z2:
+        raise CatoptError(f"solve_z2 takes a Z2Problem (an open problem over Z2, e.g. from "
+                          f"z2_box), got {type(problem).__name__}")
+    x = np.zeros(problem.n) if x0 is None else as_bits(x0, "x0", problem.n).astype(float)
+    res = solve(problem, x, step=1.0, steps=integer(steps, "steps", minimum=0), tol=0.0)
+    errors = float(res.objective)
+    if res.converged and errors:
+        res = dataclasses.replace(res, status=STUCK, message=(
+            f"a fixed point with {int(errors)} wrong outputs: nothing left to flip"))
+    return dataclasses.replace(res, stats={**res.stats, "errors": errors})

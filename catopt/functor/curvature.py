@@ -22,14 +22,15 @@ def estimate_curvature(
     if n == 0:
         return 0.0
     x = np.asarray(x, dtype=float)
-    g0 = problem._value_and_grad(x)[1]
+    vg = problem.program.value_and_grad
+    g0 = vg(x)[1]
     v = np.random.default_rng(seed).standard_normal(n)
     v /= np.linalg.norm(v)
     scale = max(1.0, float(np.linalg.norm(x)))
     h = 1e-6 * scale
     lam = 0.0
     for _ in range(iters):
-        hv = (problem._value_and_grad(x + h * v)[1] - g0) / h
+        hv = (vg(x + h * v)[1] - g0) / h
         norm = float(np.linalg.norm(hv))
         if not np.isfinite(norm) or norm == 0.0:
             break

@@ -1,73 +1,82 @@
 """The gradient-descent hypergraph functor (Theorem 2.5 and Corollary 2.5.1 of the paper).
 
 ``gradient_flow`` sends an open problem ``(S, f, m)`` to the open continuous system
-``(S, -grad f, m)``; ``gradient_descent(p, step)`` to the discrete system
-``x -> x - step * grad f(x)``; ``euler(system, step)`` discretizes any continuous system.
-All three preserve composition along UWDs:
+``(S, -grad f, m)``; ``euler(system, step)`` discretizes any continuous system,
+``x -> x + step * v(x)``; ``gradient_descent(p, step)`` is their composite,
+``euler(gradient_flow(p), step)``: ``x -> x - step * grad f(x)``. All three preserve
+composition along UWDs:
 ``gradient_flow(compose(d, ps)) == compose(d, [gradient_flow(p) for p in ps])`` because
 ``grad (f o phi^*) = phi_* (grad f) o phi^*``. They act leaf by leaf on the flattened
-structure, so the image of a composite *is* the distributed algorithm.
+structure, so the image of a composite *is* the distributed algorithm, and ``solve`` runs
+exactly that image (see :mod:`catopt.engines.driver`). They act over any coefficient ring:
+over Z2, ``-1 = 1`` and a step of 1 is the XOR update of Reverse Derivative Ascent.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from catopt.errors import CompositionError
 from catopt.functor.steps import StepRule, as_step_rule
-from catopt.problems.blocks import ObjectiveBlock
+from catopt.problems.blocks import ObjectiveLeaf
 from catopt.problems.open_problem import OpenProblem
-from catopt.systems.blocks import FieldBlock, UpdateBlock
-from catopt.systems.open_system import OpenContinuousSystem, OpenDiscreteSystem, OpenSystem
+from catopt.program.open import Open
+from catopt.systems.blocks import FieldLeaf, UpdateLeaf
+from catopt.systems.open_system import (
+    ContinuousAlgebra,
+    DiscreteAlgebra,
+    OpenContinuousSystem,
+)
 
-__all__ = ["gradient_flow", "gradient_descent", "euler", "flow_block", "descent_block"]
+__all__ = ["gradient_flow", "gradient_descent", "euler", "euler_step", "flow_leaf",
+           "euler_leaf", "map_leaves"]
 
 
-def flow_block(block: ObjectiveBlock) -> FieldBlock:
-    """The leaf ``-grad f`` of a leaf objective."""
+def euler_step(x: Any, eta: Any, v: Any) -> Any:
+    """The Euler update ``x + eta * v``: the one place catopt writes a step.
+
+    Gradient descent is this with ``v = -grad f`` (``x - eta * grad f``), on every engine: the
+    leaves of :func:`euler`, the in-process and MPI evaluators, and the JAX lowering (``x``,
+    ``v`` may be JAX arrays) all call it.
+    """
+    return x + eta * v
+
+
+def flow_leaf(leaf: ObjectiveLeaf) -> FieldLeaf:
+    """The leaf ``-grad f`` of a leaf objective (it keeps knowing ``f``)."""
 
     def value_and_field(x: np.ndarray) -> tuple[float, np.ndarray]:
-        v, g = block.value_and_grad(x)
+        v, g = leaf.value_and_grad(x)
         return v, -g
 
-    return FieldBlock(block.size, lambda x: value_and_field(x)[1], value_and_field,
-                      what=block.what)
+    return FieldLeaf(leaf.size, lambda x: value_and_field(x)[1], value_and_field,
+                     what=leaf.what)
 
 
-def descent_block(block: ObjectiveBlock, rule: StepRule) -> UpdateBlock:
-    """The leaf ``x -> x - rule(t) * grad f(x)`` of a leaf objective."""
+def euler_leaf(leaf: FieldLeaf, rule: StepRule) -> UpdateLeaf:
+    """The leaf ``x -> x + rule(t) * v(x)`` of a leaf vector field."""
 
-    def value_and_update(x: np.ndarray, t: int) -> tuple[float, np.ndarray]:
-        v, g = block.value_and_grad(x)
-        return v, x - rule(t) * g
-
-    return UpdateBlock(block.size, lambda x, t: value_and_update(x, t)[1], value_and_update,
-                       what=block.what)
-
-
-def _euler_block(block: FieldBlock, rule: StepRule) -> UpdateBlock:
     def value_and_update(x: np.ndarray, t: int) -> tuple[float | None, np.ndarray]:
-        v, f = block.value_and_field(x)
-        return v, x + rule(t) * f
+        v, f = leaf.value_and_field(x)
+        return v, euler_step(x, rule(t), f)
 
-    return UpdateBlock(block.size, lambda x, t: value_and_update(x, t)[1],
-                       value_and_update if block.knows_objective else None, what=block.what)
+    return UpdateLeaf(leaf.size, lambda x, t: value_and_update(x, t)[1],
+                      value_and_update if leaf.knows_objective else None, what=leaf.what)
 
 
-def _map(thing: Any, cls: type[OpenSystem], leaf: Any, functor: Any) -> Any:
-    """Apply a leaf map to every block, keeping space, ports, index and diagram."""
-    return cls._from_parts(
-        thing.space,
-        thing.port_variables,
-        [leaf(b) for b in thing.blocks],
-        thing.block_names,
-        thing._index,
-        name=thing.name,
-        gluing=thing.gluing,
-        components=[functor(c) for c in thing._components],
-    )
+def map_leaves(thing: Open, algebra: Any, leaf: Callable[[Any], Any],
+               functor: Callable[[Any], Any]) -> Any:
+    """A functor's action on an open thing: ``leaf`` applied to every leaf, the result
+    assembled in ``algebra`` (over the thing's ring) with the same space, ports, index and
+    diagram, and ``functor`` applied to the components (so drawings show the image)."""
+    target = type(algebra)(thing.algebra.ring)
+    parts = thing.parts
+    return target.assemble(parts.replace(
+        leaves=tuple(leaf(b) for b in parts.leaves),
+        components=tuple(functor(c) for c in parts.components)))
 
 
 def _natural(rule: StepRule) -> StepRule:
@@ -90,14 +99,15 @@ def gradient_flow(problem: OpenProblem) -> OpenContinuousSystem:
         raise CompositionError(
             f"gradient_flow takes an OpenProblem, got {type(problem).__name__}"
         )
-    return _map(problem, OpenContinuousSystem, flow_block, gradient_flow)
+    return map_leaves(problem, ContinuousAlgebra(), flow_leaf, gradient_flow)
 
 
-def gradient_descent(problem: OpenProblem, step: float | StepRule | Any) -> OpenDiscreteSystem:
-    """The open discrete system ``x -> x - step * grad f(x)`` of an open problem.
+def gradient_descent(problem: OpenProblem, step: float | StepRule | Any) -> Any:
+    """The open discrete system ``x -> x - step * grad f(x)`` of an open problem:
+    ``euler(gradient_flow(problem), step)``.
 
     ``step`` is a number, a :class:`~catopt.functor.steps.StepRule`, or a function of the
-    iteration ``t``. Equal to ``euler(gradient_flow(problem), step)``.
+    iteration ``t``; it must be natural (a function of ``t`` alone).
     """
     if hasattr(problem, "map_open"):
         return problem.map_open(lambda p: gradient_descent(p, step))
@@ -105,12 +115,10 @@ def gradient_descent(problem: OpenProblem, step: float | StepRule | Any) -> Open
         raise CompositionError(
             f"gradient_descent takes an OpenProblem, got {type(problem).__name__}"
         )
-    rule = _natural(as_step_rule(step))
-    return _map(problem, OpenDiscreteSystem, lambda b: descent_block(b, rule),
-                lambda c: gradient_descent(c, rule))
+    return euler(gradient_flow(problem), _natural(as_step_rule(step)))
 
 
-def euler(system: OpenContinuousSystem, step: float | StepRule | Any) -> OpenDiscreteSystem:
+def euler(system: OpenContinuousSystem, step: float | StepRule | Any) -> Any:
     """Euler's method ``x -> x + step * v(x)``: continuous systems to discrete ones."""
     if hasattr(system, "map_open"):
         return system.map_open(lambda s: euler(s, step))
@@ -119,5 +127,5 @@ def euler(system: OpenContinuousSystem, step: float | StepRule | Any) -> OpenDis
             f"euler takes an OpenContinuousSystem, got {type(system).__name__}"
         )
     rule = _natural(as_step_rule(step))
-    return _map(system, OpenDiscreteSystem, lambda b: _euler_block(b, rule),
-                lambda c: euler(c, rule))
+    return map_leaves(system, DiscreteAlgebra(), lambda b: euler_leaf(b, rule),
+                      lambda c: euler(c, rule))

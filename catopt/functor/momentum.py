@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from catopt.algebra.finset import Space
+from catopt.algebra.protocol import OpenParts
 from catopt.errors import CatoptError
 from catopt.functor.steps import StepRule, as_step_rule
 from catopt.problems.open_problem import OpenProblem
-from catopt.systems.blocks import UpdateBlock
-from catopt.systems.open_system import OpenDiscreteSystem
-from catopt.wiring.space import Space
+from catopt.systems.blocks import UpdateLeaf
+from catopt.systems.open_system import DiscreteAlgebra, OpenDiscreteSystem
 
 __all__ = ["momentum", "per_box_momentum", "velocity_space"]
 
@@ -45,17 +46,19 @@ def momentum(problem: OpenProblem, step: float | StepRule, beta: float = 0.9, *,
     rule = as_step_rule(step)
     b = _check(beta)
     n = problem.n
+    vg = problem.program.value_and_grad
 
     def value_and_update(z: np.ndarray, t: int) -> tuple[float, np.ndarray]:
         x, v = z[:n], z[n:]
-        val, g = problem._value_and_grad(x + b * v if nesterov else x)
+        val, g = vg(x + b * v if nesterov else x)
         v_new = b * v - rule(t) * g
         return val, np.concatenate([x + v_new, v_new])
 
-    block = UpdateBlock(2 * n, lambda z, t: value_and_update(z, t)[1], value_and_update,
-                        what="momentum")
-    return OpenDiscreteSystem._from_parts(velocity_space(problem.space), problem.port_variables,
-                                          [block], ["momentum"], None, name=problem.name)
+    leaf = UpdateLeaf(2 * n, lambda z, t: value_and_update(z, t)[1], value_and_update,
+                      what="momentum")
+    return DiscreteAlgebra().assemble(OpenParts(velocity_space(problem.space),
+                                                problem.port_variables, (leaf,), ("momentum",),
+                                                None, name=problem.name))
 
 
 def per_box_momentum(problem: OpenProblem, step: float, beta: float = 0.9) -> OpenDiscreteSystem:
@@ -64,5 +67,4 @@ def per_box_momentum(problem: OpenProblem, step: float, beta: float = 0.9) -> Op
     system = momentum(problem, step, beta)
     ports = tuple(problem.port_variables) + tuple(len(problem.space) + v
                                                   for v in problem.port_variables)
-    return OpenDiscreteSystem._from_parts(system.space, ports, system.blocks,
-                                          system.block_names, None, name=problem.name)
+    return system.with_parts(ports=ports)

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from catopt.errors import CatoptError
+from catopt.validate import integer, number
 
 __all__ = [
     "StepRule", "Constant", "InverseTime", "InverseSqrt", "LogStep", "Armijo", "as_step_rule",
@@ -72,15 +73,7 @@ class _Schedule(StepRule):
 
 
 def _positive(eta: Any, what: str) -> float:
-    if isinstance(eta, bool):
-        raise CatoptError(f"{what} must be a positive number, got {eta!r}")
-    try:
-        val = float(eta)
-    except (TypeError, ValueError):
-        raise CatoptError(f"{what} must be a positive number, got {eta!r}") from None
-    if not np.isfinite(val) or val <= 0:
-        raise CatoptError(f"{what} must be a positive finite number, got {eta!r}")
-    return val
+    return number(eta, what, positive=True, expected="a positive finite number")
 
 
 def as_step_rule(step: Any) -> StepRule:
@@ -127,9 +120,7 @@ class LogStep(StepRule):
 
     def __init__(self, eta0: float, T: int) -> None:
         self.eta0 = _positive(eta0, "eta0")
-        if isinstance(T, bool) or not isinstance(T, int) or T < 2:
-            raise CatoptError(f"the cycle length T must be an int >= 2, got {T!r}")
-        self.T = T
+        self.T = integer(T, "the cycle length T", minimum=2)
 
     def __call__(self, t: int) -> float:
         s = (t % self.T) + 1

@@ -15,7 +15,9 @@ from typing import Any
 import numpy as np
 
 from catopt.errors import CatoptError
+from catopt.problems.blocks import ObjectiveLeaf
 from catopt.problems.open_problem import OpenProblem
+from catopt.validate import integer
 
 __all__ = ["spawn_streams", "minibatch_problem"]
 
@@ -46,9 +48,7 @@ def minibatch_problem(
     if len(sizes) != 1:
         raise CatoptError(f"minibatch data arrays must have one number of rows, got {sizes}")
     (n_rows,) = sizes
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or \
-            not 1 <= batch_size <= n_rows:
-        raise CatoptError(f"batch_size must be an int from 1 to {n_rows}, got {batch_size!r}")
+    batch_size = integer(batch_size, "batch_size", minimum=1, maximum=n_rows)
     full = {k: np.asarray(v) for k, v in data.items()}
     state: dict[str, Any] = {"batch": full}
 
@@ -56,17 +56,16 @@ def minibatch_problem(
         return objective(*args, **state["batch"])
 
     p = OpenProblem(obj, space, ports, name=name, backend=backend)
-    block = p.blocks[0]
-    inner_vg, inner_value = block._vg, block._value
+    inner = p.leaves[0]
 
     def sampled_vg(x: np.ndarray) -> tuple[Any, Any]:
         idx = rng.choice(n_rows, size=batch_size, replace=False)
         state["batch"] = {k: v[idx] for k, v in full.items()}
         try:
-            return inner_vg(x)
+            return inner.value_and_grad(x)
         finally:
             state["batch"] = full
 
-    block._vg = sampled_vg
-    block._value = inner_value
-    return p
+    leaf = ObjectiveLeaf(inner.size, inner.value, sampled_vg, what=inner.what,
+                         backend=inner.backend)
+    return p.with_parts(leaves=(leaf,))

@@ -92,7 +92,7 @@ def problem_dot(problem: Any, **kwargs: Any) -> Any:
     if d is None:
         raise CatoptError(f"{problem!r} is a leaf, not a composite: it has no diagram to draw")
     notes = {}
-    for b, comp in enumerate(problem._components):
+    for b, comp in enumerate(problem.components.values()):
         private = [f"{n}:{_shape_text(s)}" if s else n for v, (n, s) in
                    enumerate(zip(comp.space.names, comp.space.shapes, strict=True))
                    if v not in comp.port_variables]

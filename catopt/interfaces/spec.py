@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 
 from catopt.errors import CatoptError, SpecError
-from catopt.interfaces.families import FAMILIES
+from catopt.interfaces.spec_objectives import FAMILIES
 from catopt.limits import check_limit
 from catopt.problems.compose import compose
 from catopt.problems.open_problem import OpenProblem

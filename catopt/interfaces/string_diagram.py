@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from catopt.category.morphism import Expr, Morphism
-from catopt.wiring.substitute import _UnionFind
+from catopt.wiring.quotient import quotient
 
 __all__ = ["string_diagram_dot"]
 
@@ -79,24 +79,22 @@ def string_diagram_dot(m: Morphism, *, title: str | None = None) -> Any:
         s.attr(rank="sink")
         for i in range(len(cod)):
             s.node(f"out{i}", label="", shape="point", style="invis")
-    uf = _UnionFind(len(w.ends))
-    for a, b in w.pairs:
-        uf.union(a, b)
+    rep = quotient(len(w.ends), w.pairs).tolist()
     attached: dict[int, list[str]] = {}
     for p, node in enumerate(w.ends):
-        attached.setdefault(uf.find(p), [])
+        attached.setdefault(rep[p], [])
         if node is not None:
-            attached[uf.find(p)].append(node)
+            attached[rep[p]].append(node)
     # each wire's left end first: boundary inputs, then nodes in walk order
     for i, p in enumerate(dom):
-        attached[uf.find(p)].insert(0, f"in{i}")
+        attached[rep[p]].insert(0, f"in{i}")
     for i, p in enumerate(cod):
-        attached[uf.find(p)].append(f"out{i}")
+        attached[rep[p]].append(f"out{i}")
     shapes = {}
     for p, s in zip(dom, m.dom, strict=True):
-        shapes[uf.find(p)] = s
+        shapes[rep[p]] = s
     for p, s in zip(cod, m.cod, strict=True):
-        shapes[uf.find(p)] = s
+        shapes[rep[p]] = s
     for root, ends in attached.items():
         label = "x".join(map(str, shapes.get(root, ()))) or ""
         for a, b in zip(ends, ends[1:], strict=False):

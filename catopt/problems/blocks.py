@@ -8,8 +8,9 @@ from typing import Any
 import numpy as np
 
 from catopt.errors import CatoptError, ObjectiveError
+from catopt.program.program import in_leaf as in_box
 
-__all__ = ["ObjectiveBlock", "zero_block", "in_box"]
+__all__ = ["ObjectiveLeaf", "ObjectiveBlock", "zero_leaf", "zero_block", "in_box"]
 
 
 def _wrap_failure(e: Exception, what: str) -> CatoptError:
@@ -20,16 +21,7 @@ def _wrap_failure(e: Exception, what: str) -> CatoptError:
     return ObjectiveError(f"{what} raised {type(e).__name__}: {e}")
 
 
-def in_box(e: CatoptError, box: str) -> CatoptError:
-    """``e`` with its message prefixed by the box it happened in."""
-    msg = f"box {box!r}: {e}"
-    try:
-        return type(e)(msg)
-    except TypeError:
-        return ObjectiveError(msg)
-
-
-class ObjectiveBlock:
+class ObjectiveLeaf:
     """A leaf objective ``f: R^size -> R`` with ``value(x)`` and ``value_and_grad(x)``.
 
     Values are checked to be scalars and gradients to have shape ``(size,)``; a failure inside
@@ -87,12 +79,17 @@ class ObjectiveBlock:
         return self.value_and_grad(x)[1]
 
 
-def zero_block(size: int) -> ObjectiveBlock:
+def zero_leaf(size: int) -> ObjectiveLeaf:
     """The zero objective on ``size`` coordinates."""
-    return ObjectiveBlock(
+    return ObjectiveLeaf(
         size,
         lambda x: 0.0,
         lambda x: (0.0, np.zeros(size)),
         what="zero objective",
         backend="none",
     )
+
+
+#: the names of the first releases: a *block* is a leaf
+ObjectiveBlock = ObjectiveLeaf
+zero_block = zero_leaf

@@ -20,16 +20,16 @@ from typing import Any
 
 import numpy as np
 
+from catopt.algebra.finset import Space, resolve_ports
+from catopt.algebra.protocol import OpenParts
 from catopt.errors import CompositionError, ObjectiveError
-from catopt.problems.base import resolve_ports
-from catopt.problems.blocks import ObjectiveBlock
-from catopt.problems.open_problem import OpenProblem
-from catopt.wiring.space import Space
+from catopt.problems.blocks import ObjectiveLeaf
+from catopt.problems.open_problem import OpenProblem, ProblemAlgebra
 
 __all__ = ["BoxFamily", "fuse_families"]
 
 
-class _MemberBlock(ObjectiveBlock):
+class _MemberLeaf(ObjectiveLeaf):
     """One box of a family, usable alone; remembers its family and index for fusing."""
 
     __slots__ = ("family", "member")
@@ -51,8 +51,13 @@ class _MemberBlock(ObjectiveBlock):
         super().__init__(n, value, vg, what=f"box {member} of family {family.name!r}",
                          backend=f"{family.backend}-batched")
 
+    def lower_jax(self, objectives: Any = None, grads: Any = None) -> tuple[Any, int, Any]:
+        """``(vmapped vg, 1, data)``: this box as a JAX run of one (see
+        :func:`catopt.program.jax.lower`)."""
+        return self.family.jax_run([self.member], objectives, grads)
 
-class _FusedBlock(ObjectiveBlock):
+
+class _FusedLeaf(ObjectiveLeaf):
     """A run of a family's boxes evaluated in one batched call (its data rows taken once)."""
 
     __slots__ = ("family", "members")
@@ -76,6 +81,11 @@ class _FusedBlock(ObjectiveBlock):
 
         super().__init__(n * k, value, vg, what=f"{k} boxes of family {family.name!r}",
                          backend=f"{family.backend}-batched")
+
+    def lower_jax(self, objectives: Any = None, grads: Any = None) -> tuple[Any, int, Any]:
+        """``(vmapped vg, k, data)``: this run of boxes as one vmapped JAX call (see
+        :func:`catopt.program.jax.lower`)."""
+        return self.family.jax_run(self.members, objectives, grads)
 
 
 class BoxFamily:
@@ -207,11 +217,50 @@ class BoxFamily:
     def __len__(self) -> int:
         return self.size
 
+    def jax_run(self, members: list[int], objectives: Any = None,
+                grads: Any = None) -> tuple[Any, int, dict[str, Any]]:
+        """The JAX form of boxes ``members``: ``(vg, k, data)`` with ``vg(X, d) -> (values (k,),
+        grads (k, n))`` traceable (``jax.vmap`` of the per-box ``value_and_grad``) and ``data``
+        their rows as device arrays. ``objectives``/``grads``: per-box JAX functions (or
+        mappings from family name to one) for an autograd family; None for a JAX family."""
+        import jax.numpy as jnp
+
+        rows = np.asarray(members)
+        data = {k: jnp.asarray(v[rows]) for k, v in self.data.items()}
+        if objectives is None:
+            if self.backend != "jax":
+                raise CompositionError(
+                    f"family {self.name!r} has an autograd objective; make it with "
+                    f"BoxFamily(..., backend='jax') or give its per-box JAX objective "
+                    f"(objectives={{{self.name!r}: f}})")
+            if grads is not None:
+                raise CompositionError("grads= goes with objectives=; a JAX family takes its "
+                                       "gradient as BoxFamily(..., grad=...)")
+            return self.jax_vg, len(rows), data
+        from catopt.backends.jax_backend import batched_value_and_grad
+
+        fn = self._pick(objectives, "objective")
+        gfn = self._pick(grads, "gradient")
+        assert fn is not None
+        shapes = {k: (v.shape[1:], v.dtype) for k, v in self.data.items()}
+        vg = batched_value_and_grad(fn, self.space.n, shapes, gfn,
+                                    what=f"family {self.name!r}")[0]
+        return vg, len(rows), data
+
+    def _pick(self, given: Any, what: str) -> Any:
+        if given is None or callable(given):
+            return given
+        if self.name not in given:
+            raise CompositionError(f"no JAX {what} given for family {self.name!r} (given "
+                                   f"for: {sorted(given)})")
+        return given[self.name]
+
     def problems(self) -> list[OpenProblem]:
         """One open problem per box, in order."""
-        return [OpenProblem._from_parts(self.space, self.port_variables,
-                                        [_MemberBlock(self, i)], [f"{self.name}[{i}]"], None,
-                                        name=f"{self.name}[{i}]") for i in range(self.size)]
+        alg = ProblemAlgebra()
+        return [alg.assemble(OpenParts(self.space, self.port_variables, (_MemberLeaf(self, i),),
+                                       (f"{self.name}[{i}]",), None, name=f"{self.name}[{i}]"))
+                for i in range(self.size)]
 
     def __repr__(self) -> str:
         return f"BoxFamily({self.name!r}, boxes={self.size}, n={self.space.n})"
@@ -230,14 +279,14 @@ def fuse_families(problem: OpenProblem) -> OpenProblem:
     def flush() -> None:
         if fam is not None and run:
             if len(run) == 1:
-                blocks.append(_MemberBlock(fam, run[0]))
+                blocks.append(_MemberLeaf(fam, run[0]))
                 names.append(run_names[0])
             else:
-                blocks.append(_FusedBlock(fam, list(run)))
+                blocks.append(_FusedLeaf(fam, list(run)))
                 names.append(f"{run_names[0]}..{run_names[-1]}")
 
-    for blk, name in zip(problem.blocks, problem.block_names, strict=True):
-        if isinstance(blk, _MemberBlock):
+    for blk, name in zip(problem.leaves, problem.leaf_names, strict=True):
+        if isinstance(blk, _MemberLeaf):
             if blk.family is not fam:
                 flush()
                 fam, run, run_names = blk.family, [], []
@@ -249,6 +298,5 @@ def fuse_families(problem: OpenProblem) -> OpenProblem:
             blocks.append(blk)
             names.append(name)
     flush()
-    return OpenProblem._from_parts(problem.space, problem.port_variables, blocks, names,
-                                   problem.gather_index, name=problem.name,
-                                   gluing=problem.gluing, components=problem._components)
+    return problem.with_parts(leaves=tuple(blocks), leaf_names=tuple(names),
+                              index=problem.gather_index)

@@ -7,13 +7,28 @@ from typing import Any
 
 import numpy as np
 
+from catopt.algebra.finset import Space, resolve_ports
+from catopt.algebra.protocol import OpenParts, UWDAlgebra
+from catopt.algebra.ring import REAL
 from catopt.backends.registry import get_backend
-from catopt.errors import CatoptError, ObjectiveError
-from catopt.problems.base import Open, resolve_ports
-from catopt.problems.blocks import ObjectiveBlock, in_box
-from catopt.wiring.space import Space
+from catopt.errors import ObjectiveError
+from catopt.problems.blocks import ObjectiveLeaf
+from catopt.program.open import Open
 
-__all__ = ["OpenProblem"]
+__all__ = ["OpenProblem", "ProblemAlgebra"]
+
+
+class ProblemAlgebra(UWDAlgebra):
+    """Open problems under variable sharing: objectives add, pulled back along the gluing
+    (``f = sum_b f_b o phi^*``), so gradients push forward (``grad f = phi_* sum_b grad f_b``);
+    over Z2 the pushed-forward sums are taken mod 2."""
+
+    name = "problem"
+
+    def assemble(self, parts: OpenParts) -> OpenProblem:
+        obj = OpenProblem.__new__(OpenProblem)
+        Open.__init__(obj, parts, self)
+        return obj
 
 
 class OpenProblem(Open):
@@ -34,8 +49,6 @@ class OpenProblem(Open):
     name : used in messages and drawings.
     backend : differentiation backend name or object (default ``"autograd"``).
     """
-
-    _kind = "problem"
 
     def __init__(
         self,
@@ -89,8 +102,13 @@ class OpenProblem(Open):
             be = get_backend(backend)
             vg = be.value_and_grad(flat)
             backend_name = getattr(be, "name", type(be).__name__)
-        block = ObjectiveBlock(sp.n, flat, vg, what=what, backend=backend_name)
-        self._setup(sp, port_vars, name, [block], [name or "f"], None)
+        leaf = ObjectiveLeaf(sp.n, flat, vg, what=what, backend=backend_name)
+        super().__init__(OpenParts(sp, port_vars, (leaf,), (name or "f",), None, name=name),
+                         ProblemAlgebra())
+
+    @classmethod
+    def algebra_of(cls, ring: Any = None) -> ProblemAlgebra:
+        return ProblemAlgebra(REAL if ring is None else ring)
 
     # -- alternative constructors -----------------------------------------------------------
     @classmethod
@@ -100,63 +118,26 @@ class OpenProblem(Open):
     ) -> OpenProblem:
         """The zero objective on ``space`` with the given ports (Frobenius maps, identities)."""
         sp = Space.from_spec(space)
-        return cls._from_parts(sp, resolve_ports(sp, ports), [], [], np.zeros(0, np.int64),
-                               name=name)
+        return ProblemAlgebra().assemble(OpenParts(sp, resolve_ports(sp, ports), (), (),
+                                                   np.zeros(0, np.int64), name=name))
 
     def with_ports(self, ports: Sequence[Any]) -> OpenProblem:
         """The same objective with other ports."""
-        return type(self)._from_parts(
-            self.space, resolve_ports(self.space, ports), self._blocks, self._block_names,
-            self._index, name=self.name, gluing=self._gluing, components=self._components,
-        )
+        return self.with_parts(ports=resolve_ports(self.space, ports))
 
-    # -- evaluation ---------------------------------------------------------------------------
-    def _value(self, y: np.ndarray) -> float:
-        blocks = self._blocks
-        if self._index is None:
-            return blocks[0].value(y)
-        xs = y[self._index]
-        offs = self._offsets_list
-        total = 0.0
-        k = 0
-        try:
-            for k, blk in enumerate(blocks):
-                total += blk.value(xs[offs[k] : offs[k + 1]])
-        except CatoptError as e:
-            raise in_box(e, self._block_names[k]) from e
-        return total
-
-    def _value_and_grad(self, y: np.ndarray) -> tuple[float, np.ndarray]:
-        blocks = self._blocks
-        if self._index is None:
-            return blocks[0].value_and_grad(y)
-        index = self._index
-        xs = y[index]
-        gs = np.empty_like(xs)
-        offs = self._offsets_list
-        total = 0.0
-        k = 0
-        try:
-            for k, blk in enumerate(blocks):
-                a, b = offs[k], offs[k + 1]
-                v, gs[a:b] = blk.value_and_grad(xs[a:b])
-                total += v
-        except CatoptError as e:
-            raise in_box(e, self._block_names[k]) from e
-        return total, np.bincount(index, weights=gs, minlength=self.space.n)
-
+    # -- evaluation (the program's kernels) ---------------------------------------------------
     def objective(self, x: Any) -> float:
         """``f(x)`` on a flat vector of length ``n``."""
-        return self._value(self._check(x))
+        return self.program.value(self.check_state(x))
 
     def gradient(self, x: Any) -> np.ndarray:
         """``grad f(x)`` on a flat vector of length ``n`` (for a composite,
         ``phi_* (sum_b grad f_b)(phi^* x)``)."""
-        return self._value_and_grad(self._check(x))[1]
+        return self.program.value_and_grad(self.check_state(x))[1]
 
     def value_and_grad(self, x: Any) -> tuple[float, np.ndarray]:
         """``(f(x), grad f(x))`` in one pass."""
-        return self._value_and_grad(self._check(x))
+        return self.program.value_and_grad(self.check_state(x))
 
     def __call__(self, x: Any) -> float:
         return self.objective(x)

@@ -13,7 +13,7 @@ import numpy as np
 
 from catopt.errors import CatoptError, ObjectiveError
 
-__all__ = ["FieldBlock", "UpdateBlock"]
+__all__ = ["FieldLeaf", "UpdateLeaf", "FieldBlock", "UpdateBlock"]
 
 
 def _check_vector(v: Any, size: int, what: str) -> np.ndarray:
@@ -32,7 +32,7 @@ def _call(fn: Callable[..., Any], what: str, *args: Any) -> Any:
         raise ObjectiveError(f"{what} raised {type(e).__name__}: {e}") from e
 
 
-class FieldBlock:
+class FieldLeaf:
     """A leaf vector field ``v: R^size -> R^size`` (continuous time)."""
 
     __slots__ = ("size", "_field", "_value_and_field", "what")
@@ -62,7 +62,7 @@ class FieldBlock:
         return self._value_and_field(x)
 
 
-class UpdateBlock:
+class UpdateLeaf:
     """A leaf update ``u: R^size x N -> R^size`` (discrete time; ``t`` is the iteration)."""
 
     __slots__ = ("size", "_update", "_value_and_update", "what")
@@ -91,3 +91,8 @@ class UpdateBlock:
         if self._value_and_update is None:
             return None, self.update(x, t)
         return self._value_and_update(x, t)
+
+
+#: the names of the first releases: a *block* is a leaf
+FieldBlock = FieldLeaf
+UpdateBlock = UpdateLeaf

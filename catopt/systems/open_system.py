@@ -5,6 +5,9 @@ a shared value to every box) and ``phi_*`` its transpose (sum over the copies),
 
 - continuous: ``v(y) = phi_* (sum_b v_b)(phi^* y)``;
 - discrete: ``u(y) = y + phi_*((sum_b u_b)(phi^* y) - phi^* y)`` (push increments, not states).
+
+Both are UWD-algebras (:class:`ContinuousAlgebra`, :class:`DiscreteAlgebra`) over a
+coefficient ring: over Z2 the pushed sums are taken mod 2.
 """
 
 from __future__ import annotations
@@ -15,13 +18,37 @@ from typing import Any
 
 import numpy as np
 
-from catopt.errors import CatoptError, ObjectiveError
-from catopt.problems.base import Open, resolve_ports
-from catopt.problems.blocks import in_box
-from catopt.systems.blocks import FieldBlock, UpdateBlock
-from catopt.wiring.space import Space
+from catopt.algebra.finset import Space, resolve_ports
+from catopt.algebra.protocol import OpenParts, UWDAlgebra
+from catopt.algebra.ring import REAL
+from catopt.errors import ObjectiveError
+from catopt.program.open import Open
+from catopt.systems.blocks import FieldLeaf, UpdateLeaf
 
-__all__ = ["OpenSystem", "OpenContinuousSystem", "OpenDiscreteSystem"]
+__all__ = ["OpenSystem", "OpenContinuousSystem", "OpenDiscreteSystem", "ContinuousAlgebra",
+           "DiscreteAlgebra"]
+
+
+class ContinuousAlgebra(UWDAlgebra):
+    """Open continuous systems: vector fields push forward, ``v = phi_* (sum_b v_b) phi^*``."""
+
+    name = "continuous"
+
+    def assemble(self, parts: OpenParts) -> OpenContinuousSystem:
+        obj = OpenContinuousSystem.__new__(OpenContinuousSystem)
+        Open.__init__(obj, parts, self)
+        return obj
+
+
+class DiscreteAlgebra(UWDAlgebra):
+    """Open discrete systems: updates push increments, ``u = id + phi_*(sum_b u_b - id) phi^*``."""
+
+    name = "discrete"
+
+    def assemble(self, parts: OpenParts) -> OpenDiscreteSystem:
+        obj = OpenDiscreteSystem.__new__(OpenDiscreteSystem)
+        Open.__init__(obj, parts, self)
+        return obj
 
 
 class OpenSystem(Open):
@@ -30,7 +57,7 @@ class OpenSystem(Open):
     @property
     def knows_objective(self) -> bool:
         """Whether every leaf knows its objective (then simulations record its history)."""
-        return all(b.knows_objective for b in self._blocks)
+        return all(leaf.knows_objective for leaf in self.leaves)
 
 
 class OpenContinuousSystem(OpenSystem):
@@ -39,8 +66,6 @@ class OpenContinuousSystem(OpenSystem):
     ``vector_field(x)`` takes and returns flat vectors of length ``n``; ``space`` and ``ports``
     are as for :class:`~catopt.OpenProblem`.
     """
-
-    _kind = "continuous"
 
     def __init__(
         self,
@@ -56,31 +81,21 @@ class OpenContinuousSystem(OpenSystem):
             )
         sp = Space.from_spec(space)
         what = f"vector field of {name!r}" if name else "vector field"
-        block = FieldBlock(sp.n, vector_field, what=what)
-        self._setup(sp, resolve_ports(sp, ports), name, [block], [name or "v"], None)
+        leaf = FieldLeaf(sp.n, vector_field, what=what)
+        super().__init__(OpenParts(sp, resolve_ports(sp, ports), (leaf,), (name or "v",), None,
+                                   name=name), ContinuousAlgebra())
 
-    def _value_and_field(self, y: np.ndarray) -> tuple[float | None, np.ndarray]:
-        blocks = self._blocks
-        if self._index is None:
-            return blocks[0].value_and_field(y)
-        index = self._index
-        xs = y[index]
-        vs = np.empty_like(xs)
-        offs = self._offsets_list
-        total: float | None = 0.0
-        k = 0
-        try:
-            for k, blk in enumerate(blocks):
-                a, b = offs[k], offs[k + 1]
-                val, vs[a:b] = blk.value_and_field(xs[a:b])
-                total = None if val is None or total is None else total + val
-        except CatoptError as e:
-            raise in_box(e, self._block_names[k]) from e
-        return total, np.bincount(index, weights=vs, minlength=self.space.n)
+    @classmethod
+    def algebra_of(cls, ring: Any = None) -> ContinuousAlgebra:
+        return ContinuousAlgebra(REAL if ring is None else ring)
 
     def vector_field(self, x: Any) -> np.ndarray:
         """``v(x)`` on a flat vector of length ``n``."""
-        return self._value_and_field(self._check(x))[1]
+        return self.program.value_and_field(self.check_state(x))[1]
+
+    def value_and_field(self, x: Any) -> tuple[float | None, np.ndarray]:
+        """``(f(x), v(x))``: the objective (None unless every leaf knows one) and the field."""
+        return self.program.value_and_field(self.check_state(x))
 
     def __call__(self, x: Any) -> np.ndarray:
         return self.vector_field(x)
@@ -105,8 +120,6 @@ class OpenDiscreteSystem(OpenSystem):
     iteration ``t``) and returns the next state.
     """
 
-    _kind = "discrete"
-
     def __init__(
         self,
         update: Callable[..., Any],
@@ -120,34 +133,22 @@ class OpenDiscreteSystem(OpenSystem):
         sp = Space.from_spec(space)
         what = f"update of {name!r}" if name else "update"
         fn = update if _takes_time(update) else (lambda x, t: update(x))
-        block = UpdateBlock(sp.n, fn, what=what)
-        self._setup(sp, resolve_ports(sp, ports), name, [block], [name or "u"], None)
+        leaf = UpdateLeaf(sp.n, fn, what=what)
+        super().__init__(OpenParts(sp, resolve_ports(sp, ports), (leaf,), (name or "u",), None,
+                                   name=name), DiscreteAlgebra())
 
-    def _value_and_update(self, y: np.ndarray, t: int) -> tuple[float | None, np.ndarray]:
-        blocks = self._blocks
-        if self._index is None:
-            if not blocks:
-                return 0.0, y.copy()
-            return blocks[0].value_and_update(y, t)
-        index = self._index
-        xs = y[index]
-        us = np.empty_like(xs)
-        offs = self._offsets_list
-        total: float | None = 0.0
-        k = 0
-        try:
-            for k, blk in enumerate(blocks):
-                a, b = offs[k], offs[k + 1]
-                val, us[a:b] = blk.value_and_update(xs[a:b], t)
-                total = None if val is None or total is None else total + val
-        except CatoptError as e:
-            raise in_box(e, self._block_names[k]) from e
-        us -= xs
-        return total, y + np.bincount(index, weights=us, minlength=self.space.n)
+    @classmethod
+    def algebra_of(cls, ring: Any = None) -> DiscreteAlgebra:
+        return DiscreteAlgebra(REAL if ring is None else ring)
 
     def update(self, x: Any, t: int = 0) -> np.ndarray:
         """``u(x)`` (at iteration ``t``) on a flat vector of length ``n``."""
-        return self._value_and_update(self._check(x), t)[1]
+        return self.program.value_and_update(self.check_state(x), t)[1]
+
+    def value_and_update(self, x: Any, t: int = 0) -> tuple[float | None, np.ndarray]:
+        """``(f(x), u(x))`` at iteration ``t``: the objective (None unless every leaf knows
+        one) and the next state."""
+        return self.program.value_and_update(self.check_state(x), t)
 
     def __call__(self, x: Any, t: int = 0) -> np.ndarray:
         return self.update(x, t)

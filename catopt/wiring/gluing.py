@@ -1,138 +1,15 @@
-"""The pushout that composition by variable sharing computes.
+"""Compatibility path: the pushout (:class:`~catopt.algebra.gluing.Gluing`,
+:func:`~catopt.algebra.gluing.glue`) lives in :mod:`catopt.algebra`. This module re-exports
+them so that the old import path keeps working."""
 
-Given a UWD ``d`` and, for each box, a decision space ``S_b`` with a portmap
-``m_b: P_b -> variables(S_b)``, the composite space is the pushout of
-``sum_b S_b <- sum_b P_b -> J``: every variable wired to one junction becomes one variable.
-Coordinates: the junction variables first (a class of junctions glued together by a
-non-injective portmap is named after its first junction), then each box's unexposed variables,
-box by box, named ``box.name``.
+from typing import Any
 
-The result is a single index array ``phi``: coordinate ``s`` of the concatenated box spaces
-is composite coordinate ``phi[s]``. The pullback ``phi^* y = y[phi]`` copies shared values
-to every box; its transpose ``phi_*`` sums copies (``np.bincount(phi, weights, n)``).
-"""
-
-from __future__ import annotations
-
-from collections.abc import Sequence
-from dataclasses import dataclass
-
-import numpy as np
-
-from catopt.errors import CompositionError, ShapeError
-from catopt.wiring.space import Space
-from catopt.wiring.substitute import _UnionFind
-from catopt.wiring.uwd import UWD
-
-__all__ = ["Gluing", "glue"]
+__all__ = ["Gluing", "glue"]  # noqa: F822 - provided by __getattr__
 
 
-@dataclass(frozen=True)
-class Gluing:
-    """The pushout of a UWD with its boxes' spaces (see the module docstring)."""
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from catopt.algebra import gluing
 
-    diagram: UWD
-    space: Space
-    index: np.ndarray
-    box_offsets: np.ndarray
-    outer: tuple[int, ...]
-    junction_variable: np.ndarray
-    box_names: tuple[str, ...]
-
-    def box_index(self, b: int) -> np.ndarray:
-        """The composite coordinate of each coordinate of box ``b``."""
-        return self.index[self.box_offsets[b] : self.box_offsets[b + 1]]
-
-    def pullback(self, y: np.ndarray) -> np.ndarray:
-        """``phi^* y``: the boxes' copies of the composite state."""
-        return y[self.index]
-
-    def pushforward(self, v: np.ndarray) -> np.ndarray:
-        """``phi_* v``: sum the boxes' contributions into the composite coordinates."""
-        return np.bincount(self.index, weights=v, minlength=self.space.n)
-
-
-def glue(
-    d: UWD,
-    spaces: Sequence[Space],
-    portmaps: Sequence[Sequence[int]],
-    port_names: Sequence[Sequence[str]] | None = None,
-) -> Gluing:
-    """Compute the pushout of ``d`` with box spaces ``spaces`` and portmaps ``portmaps``.
-
-    ``portmaps[b][p]`` is the index (in ``spaces[b]``) of the variable that port ``p`` of box
-    ``b`` exposes. Port counts and shapes are checked against the diagram.
-    """
-    nb = d.n_boxes
-    if len(spaces) != nb or len(portmaps) != nb:
-        raise CompositionError(f"the diagram has {nb} boxes, got {len(spaces)} fillers")
-    qual = d.qualified_boxes()
-    jshapes = d.junction_shapes
-    nj = len(jshapes)
-    # union-find nodes: junctions, then every variable of every box
-    var_offsets = np.concatenate([[0], np.cumsum([len(s) for s in spaces])]).astype(np.int64)
-    uf = _UnionFind(nj + int(var_offsets[-1]))
-    exposed: list[set[int]] = []
-    for b, (space, pm, ports) in enumerate(zip(spaces, portmaps, d.box_port_indices, strict=True)):
-        if len(pm) != len(ports):
-            raise CompositionError(
-                f"box {qual[b]!r} has {len(ports)} ports in the diagram "
-                f"({', '.join(d.junctions[j] for j in ports) or 'none'}) but its filler "
-                f"exposes {len(pm)}"
-            )
-        for p, (v, j) in enumerate(zip(pm, ports, strict=True)):
-            if space.shapes[v] != jshapes[j]:
-                pname = port_names[b][p] if port_names is not None else space.names[v]
-                raise ShapeError(
-                    f"port {p} of box {qual[b]!r} ({pname!r}) has shape {space.shapes[v]} but "
-                    f"it is wired to junction {d.junctions[j]!r} of shape {jshapes[j]}"
-                )
-            uf.union(j, nj + int(var_offsets[b]) + v)
-        exposed.append(set(pm))
-
-    # composite variables: junction classes (first junction names the class), then private
-    reps: dict[int, int] = {}
-    names: list[tuple[str, tuple[int, ...]]] = []
-    junction_variable = np.empty(nj, dtype=np.int64)
-    for j in range(nj):
-        r = uf.find(j)
-        if r not in reps:
-            reps[r] = len(names)
-            names.append((d.junctions[j], jshapes[j]))
-        junction_variable[j] = reps[r]
-    private_var: list[list[int]] = []
-    for b, space in enumerate(spaces):
-        row = []
-        for v, (vname, shape) in enumerate(zip(space.names, space.shapes, strict=True)):
-            if v in exposed[b]:
-                row.append(-1)
-            else:
-                row.append(len(names))
-                names.append((f"{qual[b]}.{vname}", shape))
-        private_var.append(row)
-    composite = Space(names)
-
-    # coordinate-level index: one arange per variable (built once, at composition time)
-    pieces: list[np.ndarray] = []
-    box_offsets = [0]
-    for b, space in enumerate(spaces):
-        for v in range(len(space)):
-            cv = private_var[b][v]
-            if cv < 0:
-                # an exposed variable's class holds a junction, and its root is the smallest
-                # junction of the class (the union-find keeps the smaller index as root)
-                cv = int(junction_variable[uf.find(nj + int(var_offsets[b]) + v)])
-            start = int(composite.offsets[cv])
-            pieces.append(np.arange(start, start + int(space.sizes[v]), dtype=np.int64))
-        box_offsets.append(box_offsets[-1] + space.n)
-    index = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int64)
-    outer = tuple(int(junction_variable[j]) for j in d.outer_indices)
-    return Gluing(
-        diagram=d,
-        space=composite,
-        index=index,
-        box_offsets=np.asarray(box_offsets, dtype=np.int64),
-        outer=outer,
-        junction_variable=junction_variable,
-        box_names=qual,
-    )
+        return getattr(gluing, name)
+    raise AttributeError(name)

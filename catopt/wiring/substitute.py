@@ -11,30 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from catopt.errors import DiagramError, ShapeError
+from catopt.wiring.quotient import quotient
 from catopt.wiring.uwd import UWD
 
 __all__ = ["substitute"]
-
-
-class _UnionFind:
-    def __init__(self, n: int) -> None:
-        self.parent = list(range(n))
-
-    def find(self, a: int) -> int:
-        root = a
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[a] != root:
-            self.parent[a], a = root, self.parent[a]
-        return root
-
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            # keep the smaller index as representative: first in order wins
-            if rb < ra:
-                ra, rb = rb, ra
-            self.parent[rb] = ra
 
 
 def substitute(d: UWD, fillers: Mapping[str | int, UWD], *, qualify: bool = True) -> UWD:
@@ -81,14 +61,14 @@ def substitute(d: UWD, fillers: Mapping[str | int, UWD], *, qualify: bool = True
         names.extend(prefix + j for j in e.junctions)
         shapes.extend(e.junction_shapes)
 
-    uf = _UnionFind(len(names))
-    for i, off in offsets.items():
-        e = by_index[i]
-        for pj, oj in zip(d.box_port_indices[i], e.outer_indices, strict=True):
-            uf.union(pj, off + oj)
+    rep = quotient(len(names), (
+        (pj, off + oj)
+        for i, off in offsets.items()
+        for pj, oj in zip(d.box_port_indices[i], by_index[i].outer_indices, strict=True)
+    )).tolist()
 
     # surviving junctions: class representatives, d's first, then fillers' in order
-    reps = sorted({uf.find(a) for a in range(len(names))})
+    reps = sorted(set(rep))
     new_index = {r: k for k, r in enumerate(reps)}
     new_names = [names[r] for r in reps]
     if len(set(new_names)) != len(new_names):
@@ -98,7 +78,7 @@ def substitute(d: UWD, fillers: Mapping[str | int, UWD], *, qualify: bool = True
         )
 
     def jmap(a: int) -> int:
-        return new_index[uf.find(a)]
+        return new_index[rep[a]]
 
     boxes: list[str] = []
     box_ports: list[list[int]] = []
@@ -114,4 +94,4 @@ def substitute(d: UWD, fillers: Mapping[str | int, UWD], *, qualify: bool = True
             boxes.append(qual[i] if qualify else b)
             box_ports.append([jmap(p) for p in d.box_port_indices[i]])
     outer = [jmap(o) for o in d.outer_indices]
-    return UWD._from_indices(boxes, box_ports, new_names, [shapes[r] for r in reps], outer)
+    return UWD.from_indices(boxes, box_ports, new_names, [shapes[r] for r in reps], outer)

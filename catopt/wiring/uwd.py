@@ -138,7 +138,7 @@ class UWD:
 
     # -- construction from indices (internal, no re-validation of names) -------------------
     @classmethod
-    def _from_indices(
+    def from_indices(
         cls,
         boxes: Sequence[str],
         box_ports: Sequence[Sequence[int]],
@@ -325,9 +325,3 @@ class UWD:
             object.__setattr__(self, name, value)
         else:
             raise AttributeError("UWD is immutable")
-
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        """Jupyter display: the drawing (the one upward hook into catopt.interfaces)."""
-        from catopt.interfaces.draw import mimebundle
-
-        return mimebundle(self)

@@ -11,8 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import catopt as co
+from catopt import solve_z2
 from catopt.backends.z2 import Z2Poly, const, evaluate, reverse_derivative, substitute, var
-from catopt.functor.z2 import solve_z2, z2_box, z2_descent
+from catopt.functor.boolean import z2_box, z2_descent
 
 
 def random_poly(rng: np.random.Generator, n: int, terms: int = 4, max_exp: int = 2) -> Z2Poly:

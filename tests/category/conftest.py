@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-import catopt as co
 from catopt.category import Morphism
 from catopt.problems.blocks import ObjectiveBlock
 from tests.strategies import SHAPES, random_problem
@@ -26,6 +25,5 @@ def scaled(m: Morphism, c: float) -> Morphism:
         for b in m.thing.blocks
     ]
     t = m.thing
-    thing = co.OpenProblem._from_parts(t.space, t.port_variables, blocks, t.block_names,
-                                       t.gather_index)
+    thing = t.with_parts(leaves=tuple(blocks), index=t.gather_index)
     return Morphism(thing, len(m.dom), name=f"{c}*{m.expr}")

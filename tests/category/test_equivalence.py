@@ -58,7 +58,7 @@ def test_a_different_objective_is_detected() -> None:
 def test_a_different_identification_is_detected() -> None:
     """The same leaf block with its two ports exchanged exposes other coordinates."""
     p = co.OpenProblem(lambda x: x[0] ** 2 + 3 * x[1], 2, ports=[0, 1])
-    q = co.OpenProblem._from_parts(p.space, (1, 0), p.blocks, p.block_names, p.gather_index)
+    q = p.with_parts(ports=(1, 0))
     with pytest.raises(NotEquivalent, match="identifies coordinates differently"):
         match_coordinates(p, q)
     assert equivalent(p, p)

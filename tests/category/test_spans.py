@@ -89,8 +89,7 @@ def _non_sharing_then(f: Morphism, g: Morphism) -> Morphism:
 def _forgetful_then(f: Morphism, g: Morphism) -> Morphism:
     """A '>>' that drops g's objective."""
     t = g.thing
-    silent = co.OpenProblem._from_parts(t.space, t.port_variables, [zero_block(t.n)], ["G"],
-                                        np.arange(t.n))
+    silent = t.with_parts(leaves=(zero_block(t.n),), leaf_names=("G",), index=np.arange(t.n))
     return f >> Morphism(silent, len(g.dom))
 
 

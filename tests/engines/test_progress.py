@@ -6,19 +6,18 @@ import io
 
 import pytest
 
-from catopt.engines.progress import Progress
+from catopt.interfaces.progress import Progress
 
 pytest.importorskip("tqdm")
 
 
 def shown(updates: list[tuple[int, int | None]], total: int = 1000) -> list[int]:
-    bar = Progress(total, True)
-    bar._bar.fp = io.StringIO()  # keep the test's output clean
+    bar = Progress(total, True, file=io.StringIO())  # keep the test's output clean
     seen = []
     for t, since in updates:
-        before = bar._bar.n
+        before = bar.position
         bar.update(t, 1.0, 0.5, since=since)
-        if bar._bar.n != before:
+        if bar.position != before:
             seen.append(t)
     bar.close()
     return seen

@@ -6,36 +6,24 @@ disabled.
 
 from __future__ import annotations
 
-import os
-import sys
 from typing import Any
 
-__all__ = ["Progress", "progress_enabled"]
+from catopt.engines.hooks import progress_enabled
 
-
-def progress_enabled(requested: bool | None) -> bool:
-    """``requested`` if given; otherwise on only for an interactive terminal outside CI."""
-    if requested is not None:
-        return bool(requested)
-    if os.environ.get("CI"):
-        return False
-    try:
-        return sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        return False
+__all__ = ["Progress", "progress_enabled", "register"]
 
 
 class Progress:
     """A progress bar over ``total`` iterations that shows objective and gradient norm."""
 
     def __init__(self, total: int, enabled: bool | None = None, desc: str = "catopt",
-                 initial: int = 0) -> None:
+                 initial: int = 0, file: Any = None) -> None:
         self._bar: Any = None
         if progress_enabled(enabled):
             from tqdm.auto import tqdm
 
             self._bar = tqdm(total=total, desc=desc, initial=initial, dynamic_ncols=True,
-                             leave=True)
+                             leave=True, file=file)
         self._every = max(1, total // 200)
 
     def update(self, t: int, value: float | None, grad_norm: float | None,
@@ -60,6 +48,11 @@ class Progress:
         bar.set_postfix(post, refresh=False)
         bar.refresh()
 
+    @property
+    def position(self) -> int | None:
+        """The iteration the bar shows (None when it is disabled)."""
+        return None if self._bar is None else int(self._bar.n)
+
     def close(self, t: int | None = None) -> None:
         if self._bar is not None:
             if t is not None:
@@ -73,3 +66,10 @@ class Progress:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def register() -> None:
+    """Make the engines' runs show this bar (``import catopt`` calls this)."""
+    from catopt.engines.hooks import set_progress_factory
+
+    set_progress_factory(Progress)

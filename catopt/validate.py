@@ -1,0 +1,60 @@
+"""One validation of arguments: every public function checks its numbers here, so that bad
+input always gets a :class:`~catopt.errors.CatoptError` naming the argument and saying what
+was expected."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from catopt.errors import CatoptError
+
+__all__ = ["integer", "number"]
+
+
+def integer(value: Any, name: str, *, minimum: int | None = None, maximum: int | None = None,
+            error: type[CatoptError] = CatoptError, expected: str | None = None) -> int:
+    """``value`` as an int (bools refused) within ``[minimum, maximum]``, or ``error``
+    naming ``name`` and what was ``expected`` (default: the range)."""
+    want = expected or f"an int{_range(minimum, maximum)}"
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise error(f"{name} must be {want}, got {value!r}")
+    v = int(value)
+    if (minimum is not None and v < minimum) or (maximum is not None and v > maximum):
+        raise error(f"{name} must be {want}, got {value!r}")
+    return v
+
+
+def number(value: Any, name: str, *, positive: bool = False, nonnegative: bool = False,
+           finite: bool = True, error: type[CatoptError] = CatoptError,
+           expected: str | None = None) -> float:
+    """``value`` as a real float (bools and complex numbers refused), finite unless
+    ``finite=False``, and positive or non-negative when asked, or ``error`` naming ``name``
+    and what was ``expected`` (default: said part by part)."""
+    def fail(default: str) -> CatoptError:
+        return error(f"{name} must be {expected or default}, got {value!r}")
+
+    if isinstance(value, (bool, complex, np.complexfloating)):
+        raise fail("a number")
+    try:
+        v = float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise fail("a number") from None
+    if np.isnan(v) or (finite and not np.isfinite(v)):
+        raise fail("a finite number")
+    if positive and not v > 0:
+        raise fail("> 0")
+    if nonnegative and not v >= 0:
+        raise fail(">= 0")
+    return v
+
+
+def _range(minimum: int | None, maximum: int | None) -> str:
+    if minimum is not None and maximum is not None:
+        return f" from {minimum} to {maximum}"
+    if minimum is not None:
+        return f" >= {minimum}"
+    if maximum is not None:
+        return f" <= {maximum}"
+    return ""
