@@ -20,6 +20,7 @@ __all__ = [
     "DivergenceError",
     "BackendError",
     "EngineError",
+    "CheckpointError",
     "SpecError",
     "LimitError",
     "RunInterrupted",

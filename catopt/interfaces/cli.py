@@ -17,6 +17,7 @@ import click
 import numpy as np
 
 from catopt import __version__
+from catopt.engines.options import ENGINES, engine_names
 from catopt.errors import CatoptError, RunInterrupted
 
 #: the source checkout's examples/ folder (absent from an installed wheel)
@@ -144,7 +145,10 @@ def draw(target: str, output: str, port_labels: bool, plain_two_port: bool, syst
 
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
-@click.option("--engine", type=click.Choice(["local", "mpi"]), default=None)
+@click.option("--engine", type=click.Choice(engine_names()), default=None,
+              help="Where to run: " + "; ".join(f"{e.name}: {e.summary}"
+                                                for e in ENGINES.values())
+              + ". Default: the spec's, else local.")
 @click.option("--workers", type=click.IntRange(min=1), default=None)
 @click.option("--step", type=float, default=None)
 @click.option("--steps", type=click.IntRange(min=0), default=None)

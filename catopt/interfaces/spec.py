@@ -45,6 +45,7 @@ from typing import Any
 
 import numpy as np
 
+from catopt.engines.options import ENGINES
 from catopt.errors import CatoptError, SpecError
 from catopt.interfaces.spec_objectives import FAMILIES
 from catopt.limits import check_limit
@@ -55,8 +56,13 @@ from catopt.wiring.uwd import UWD
 
 __all__ = ["Spec", "load_spec", "loads_spec", "SOLVE_KEYS"]
 
+#: engine options a spec may set in [solve] (those of catopt.engines.options.ENGINES that are
+#: plain numbers or names), with how each is read
+ENGINE_KEYS = {"sync_every": "int", "chunk": "int", "reduction": "name", "partition": "name",
+               "timeout": "number"}
 SOLVE_KEYS = {"step", "steps", "tol", "x0", "engine", "workers", "checkpoint",
-              "checkpoint_every"}
+              "checkpoint_every"} | {k for k in ENGINE_KEYS
+                                     if any(k in e.options for e in ENGINES.values())}
 TOP_KEYS = {"relation", "shapes", "boxes", "solve", "title"}
 
 
@@ -310,8 +316,16 @@ def _solve_table(ctx: _Ctx, table: Any) -> dict[str, Any]:
                 raise ctx.err("solve", k, f"expected a folder name (a string), got {_short(v)}")
             out[k] = v
         elif k == "engine":
-            if v not in ("local", "mpi"):
-                raise ctx.err("solve", k, f"expected 'local' or 'mpi', got {v!r}")
+            if v not in ENGINES:
+                raise ctx.err("solve", k, f"expected one of {list(ENGINES)}, got {v!r}")
+            out[k] = v
+        elif ENGINE_KEYS.get(k) == "int":
+            out[k] = _int(ctx, "solve", k, v, 1)
+        elif ENGINE_KEYS.get(k) == "number":
+            out[k] = _number(ctx, "solve", k, v, positive=True)
+        elif ENGINE_KEYS.get(k) == "name":
+            if not isinstance(v, str):
+                raise ctx.err("solve", k, f"expected a name (a string), got {_short(v)}")
             out[k] = v
         elif k == "x0":
             if isinstance(v, dict):
