@@ -27,11 +27,11 @@ def integer(value: Any, name: str, *, minimum: int | None = None, maximum: int |
 
 
 def number(value: Any, name: str, *, positive: bool = False, nonnegative: bool = False,
-           finite: bool = True, error: type[CatoptError] = CatoptError,
-           expected: str | None = None) -> float:
+           below: float | None = None, finite: bool = True,
+           error: type[CatoptError] = CatoptError, expected: str | None = None) -> float:
     """``value`` as a real float (bools and complex numbers refused), finite unless
-    ``finite=False``, and positive or non-negative when asked, or ``error`` naming ``name``
-    and what was ``expected`` (default: said part by part)."""
+    ``finite=False``, positive or non-negative when asked, and ``< below`` when given, or
+    ``error`` naming ``name`` and what was ``expected`` (default: said part by part)."""
     def fail(default: str) -> CatoptError:
         return error(f"{name} must be {expected or default}, got {value!r}")
 
@@ -47,6 +47,8 @@ def number(value: Any, name: str, *, positive: bool = False, nonnegative: bool =
         raise fail("> 0")
     if nonnegative and not v >= 0:
         raise fail(">= 0")
+    if below is not None and not v < below:
+        raise fail(f"< {below:g}")
     return v
 
 

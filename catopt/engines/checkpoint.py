@@ -100,7 +100,6 @@ class Checkpointer:
         self.every = int(every)
         self.fingerprints = dict(fingerprints)
         self.expect = expect
-        self.saved_at: int | None = None
 
     def due(self, t: int, start: int) -> bool:
         return self.every > 0 and t > start and t % self.every == 0
@@ -138,7 +137,6 @@ class Checkpointer:
                 )
                 fh.flush()
                 os.fsync(fh.fileno())
-        self.saved_at = t
         return self.path
 
 

@@ -118,9 +118,9 @@ def _pack(groups: list[list[int]], costs: np.ndarray, k: int) -> np.ndarray:
 
 
 def _kernighan_lin(g: nx.Graph, k: int, seed: int) -> np.ndarray:
+    """Recursive Kernighan-Lin bisection into ``k`` parts (node counts split k1 : k2)."""
     from networkx.algorithms.community import kernighan_lin_bisection
 
-    """Recursive Kernighan-Lin bisection into ``k`` parts (node counts split k1 : k2)."""
     part = np.zeros(g.number_of_nodes(), dtype=np.int64)
 
     def split(nodes: list[int], k: int, first: int) -> None:

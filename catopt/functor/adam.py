@@ -22,11 +22,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from catopt.algebra.finset import Space
+from catopt.algebra.protocol import OpenParts
 from catopt.errors import CatoptError
+from catopt.functor.gradient import euler_step
 from catopt.problems.open_problem import OpenProblem
-from catopt.systems.blocks import UpdateBlock
-from catopt.systems.open_system import OpenDiscreteSystem
-from catopt.wiring.space import Space
+from catopt.systems.blocks import UpdateLeaf
+from catopt.systems.open_system import DiscreteAlgebra, OpenDiscreteSystem
+from catopt.validate import integer, number
 
 __all__ = ["adam", "moments_space", "box_armijo"]
 
@@ -39,17 +42,12 @@ def moments_space(space: Space) -> Space:
 
 
 def _unit(value: float, what: str, *, closed: bool = False) -> float:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
-    if not ok or not (0 <= value < 1 if closed else 0 < value < 1):
-        raise CatoptError(f"{what} must be in {'[0, 1)' if closed else '(0, 1)'}, got {value!r}")
-    return float(value)
+    return number(value, what, nonnegative=closed, positive=not closed, below=1.0,
+                  expected="in [0, 1)" if closed else "in (0, 1)")
 
 
 def _positive(value: float, what: str) -> float:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
-    if not ok or value <= 0:
-        raise CatoptError(f"{what} must be a positive finite number, got {value!r}")
-    return float(value)
+    return number(value, what, positive=True, expected="a positive finite number")
 
 
 def adam(problem: OpenProblem, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999,
@@ -63,10 +61,11 @@ def adam(problem: OpenProblem, lr: float = 1e-3, beta1: float = 0.9, beta2: floa
     b1, b2 = _unit(beta1, "beta1", closed=True), _unit(beta2, "beta2", closed=True)
     eps = _positive(eps, "eps")
     n = problem.n
+    vg = problem.program.value_and_grad
 
     def value_and_update(z: np.ndarray, t: int) -> tuple[float, np.ndarray]:
         x, m, v = z[:n], z[n:2 * n], z[2 * n:]
-        val, g = problem._value_and_grad(x)
+        val, g = vg(x)
         m_new = b1 * m + (1 - b1) * g
         v_new = b2 * v + (1 - b2) * g * g
         k = int(t) + 1
@@ -74,10 +73,11 @@ def adam(problem: OpenProblem, lr: float = 1e-3, beta1: float = 0.9, beta2: floa
         x_new = x - (lr / (1 - b1**k)) * m_new / denom
         return val, np.concatenate([x_new, m_new, v_new])
 
-    block = UpdateBlock(3 * n, lambda z, t: value_and_update(z, t)[1], value_and_update,
-                        what="adam")
-    return OpenDiscreteSystem._from_parts(moments_space(problem.space), problem.port_variables,
-                                          [block], ["adam"], None, name=problem.name)
+    leaf = UpdateLeaf(3 * n, lambda z, t: value_and_update(z, t)[1], value_and_update,
+                      what="adam")
+    return DiscreteAlgebra().assemble(OpenParts(moments_space(problem.space),
+                                                problem.port_variables, (leaf,), ("adam",),
+                                                None, name=problem.name))
 
 
 def box_armijo(problem: OpenProblem, eta0: float = 1.0, beta: float = 0.5, c: float = 1e-4,
@@ -92,22 +92,21 @@ def box_armijo(problem: OpenProblem, eta0: float = 1.0, beta: float = 0.5, c: fl
         raise CatoptError(f"box_armijo takes an OpenProblem, got {type(problem).__name__}")
     eta0, c = _positive(eta0, "eta0"), _positive(c, "c")
     beta = _unit(beta, "beta")
-    if isinstance(max_backtracks, bool) or not isinstance(max_backtracks, int) \
-            or max_backtracks < 1:
-        raise CatoptError(f"max_backtracks must be an int >= 1, got {max_backtracks!r}")
+    max_backtracks = integer(max_backtracks, "max_backtracks", minimum=1)
+    vg = problem.program.value_and_grad
 
     def value_and_update(x: np.ndarray, t: int) -> tuple[float, np.ndarray]:
-        val, g = problem._value_and_grad(x)
+        val, g = vg(x)
         g2 = float(g @ g)
         eta = eta0
         for _ in range(max_backtracks):
-            trial = problem.objective(x - eta * g)
+            trial = problem.objective(euler_step(x, eta, -g))
             if np.isfinite(trial) and trial <= val - c * eta * g2:
                 break
             eta *= beta
-        return val, x - eta * g
+        return val, euler_step(x, eta, -g)
 
-    block = UpdateBlock(problem.n, lambda x, t: value_and_update(x, t)[1], value_and_update,
-                        what="armijo")
-    return OpenDiscreteSystem._from_parts(problem.space, problem.port_variables, [block],
-                                          ["armijo"], None, name=problem.name)
+    leaf = UpdateLeaf(problem.n, lambda x, t: value_and_update(x, t)[1], value_and_update,
+                      what="armijo")
+    return DiscreteAlgebra().assemble(OpenParts(problem.space, problem.port_variables, (leaf,),
+                                                ("armijo",), None, name=problem.name))

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from catopt.errors import CompositionError
+from catopt.functor.euler import euler_step
 from catopt.functor.steps import StepRule, as_step_rule
 from catopt.problems.blocks import ObjectiveLeaf
 from catopt.problems.open_problem import OpenProblem
@@ -33,16 +34,6 @@ from catopt.systems.open_system import (
 
 __all__ = ["gradient_flow", "gradient_descent", "euler", "euler_step", "flow_leaf",
            "euler_leaf", "map_leaves"]
-
-
-def euler_step(x: Any, eta: Any, v: Any) -> Any:
-    """The Euler update ``x + eta * v``: the one place catopt writes a step.
-
-    Gradient descent is this with ``v = -grad f`` (``x - eta * grad f``), on every engine: the
-    leaves of :func:`euler`, the in-process and MPI evaluators, and the JAX lowering (``x``,
-    ``v`` may be JAX arrays) all call it.
-    """
-    return x + eta * v
 
 
 def flow_leaf(leaf: ObjectiveLeaf) -> FieldLeaf:

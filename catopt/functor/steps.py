@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from catopt.errors import CatoptError
+from catopt.functor.euler import euler_step
 from catopt.validate import integer, number
 
 __all__ = [
@@ -156,7 +157,7 @@ class Armijo(StepRule):
         eta = self.eta0
         for _ in range(self.max_backtracks):
             self.trials += 1
-            trial = objective(x - eta * grad)
+            trial = objective(euler_step(x, eta, -grad))
             if np.isfinite(trial) and trial <= value - self.c * eta * g2:
                 return eta
             eta *= self.beta
