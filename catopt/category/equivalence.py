@@ -2,7 +2,7 @@
 
 Two composites built differently (``(F >> G) >> H`` and ``F >> (G >> H)``, or an operator
 expression and its compiled UWD) have the same coordinates in another order and under other
-labels. :func:`match_coordinates` finds the bijection through the structure (leaf blocks and
+labels. :func:`match_coordinates` finds the bijection through the structure (leaves and
 ports); :func:`assert_equivalent` then compares the two numerically at random points.
 """
 
@@ -14,6 +14,7 @@ import numpy as np
 
 from catopt.errors import CatoptError
 from catopt.program.open import Open
+from catopt.program.program import Program
 
 __all__ = ["match_coordinates", "assert_equivalent", "equivalent", "NotEquivalent"]
 
@@ -22,24 +23,24 @@ class NotEquivalent(CatoptError):
     """Two open things that are not equal up to relabelling; the message says why."""
 
 
-def _block_pairs(a: Open, b: Open) -> list[tuple[int, int]]:
-    """Pair the leaf blocks of ``a`` and ``b``: by identity (k-th occurrence of one object
-    with its k-th occurrence), or else in order."""
-    ids_a = [id(x) for x in a.blocks]
-    ids_b = [id(x) for x in b.blocks]
+def _leaf_pairs(a: Program, b: Program) -> list[tuple[int, int]]:
+    """Pair the leaves of ``a`` and ``b``: by identity (k-th occurrence of one object with
+    its k-th occurrence), or else in order."""
+    ids_a = [id(x) for x in a.leaves]
+    ids_b = [id(x) for x in b.leaves]
     if sorted(ids_a) == sorted(ids_b):
         seen: dict[int, list[int]] = {}
         for j, key in enumerate(ids_b):
             seen.setdefault(key, []).append(j)
         return [(i, seen[key].pop(0)) for i, key in enumerate(ids_a)]
-    if len(a.blocks) != len(b.blocks):
-        raise NotEquivalent(f"{len(a.blocks)} leaf blocks against {len(b.blocks)}")
-    return list(zip(range(len(a.blocks)), range(len(b.blocks)), strict=True))
+    if len(a.leaves) != len(b.leaves):
+        raise NotEquivalent(f"{len(a.leaves)} leaves against {len(b.leaves)}")
+    return list(zip(range(len(a.leaves)), range(len(b.leaves)), strict=True))
 
 
 def match_coordinates(a: Open, b: Open) -> np.ndarray:
     """The permutation ``perm`` with ``b``'s coordinate ``j`` corresponding to ``a``'s
-    coordinate ``perm[j]``, found through leaf blocks and ports; NotEquivalent if the
+    coordinate ``perm[j]``, found through leaves and ports; NotEquivalent if the
     structures differ."""
     if a.algebra != b.algebra:
         raise NotEquivalent(f"a {type(a).__name__} ({a.algebra.describe()}) against a "
@@ -59,20 +60,20 @@ def match_coordinates(a: Open, b: Open) -> np.ndarray:
             elif perm[xb] != xa:
                 raise NotEquivalent(f"{what} identifies coordinates differently")
 
-    ga, gb = a.gather_index, b.gather_index
-    oa, ob = a.block_offsets, b.block_offsets
-    for i, j in _block_pairs(a, b):
-        if a.blocks[i].size != b.blocks[j].size:
-            raise NotEquivalent(f"leaf block {i} has size {a.blocks[i].size} against "
-                                f"{b.blocks[j].size}")
-        link(ga[oa[i]:oa[i + 1]], gb[ob[j]:ob[j + 1]], f"leaf block {i}")
+    pa, pb = a.program, b.program
+    ga, gb = pa.gather_index, pb.gather_index
+    for i, j in _leaf_pairs(pa, pb):
+        if pa.leaves[i].size != pb.leaves[j].size:
+            raise NotEquivalent(f"leaf {i} has size {pa.leaves[i].size} against "
+                                f"{pb.leaves[j].size}")
+        link(ga[pa.leaf_slice(i)], gb[pb.leaf_slice(j)], f"leaf {i}")
     for k, (va, vb) in enumerate(zip(a.port_variables, b.port_variables, strict=True)):
         link(np.arange(a.space.offsets[va], a.space.offsets[va + 1]),
              np.arange(b.space.offsets[vb], b.space.offsets[vb + 1]), f"port {k}")
     free_b = np.where(perm == -1)[0]
     free_a = np.where(~taken)[0]
     if len(free_a) != len(free_b):
-        raise NotEquivalent("the coordinates outside blocks and ports do not match up")
+        raise NotEquivalent("the coordinates outside leaves and ports do not match up")
     perm[free_b] = free_a  # variables with no objective and no port: interchangeable
     return perm
 

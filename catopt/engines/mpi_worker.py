@@ -1,19 +1,19 @@
 """The SPMD program every MPI rank runs: distributed gradient descent on an execution plan.
 
-Rank ``r`` holds the coordinates its blocks read, ``x_r = x[coords_r]``. One step is the
+Rank ``r`` holds the coordinates its leaves read, ``x_r = x[coords_r]``. One step is the
 distributed algorithm of the gradient functor:
 
-1. each rank evaluates its blocks on ``x_r[gather_r]`` (``phi^* x``) and scatter-adds their
+1. each rank evaluates its leaves on ``x_r[gather_r]`` (``phi^* x``) and scatter-adds their
    gradients into its coordinates (its share of ``phi_*``);
 2. the shared coordinates' contributions are summed across the ranks that read them (the
    junction reduction: one ``Allreduce`` over the shared-coordinate vector, or neighbour
    collectives on a distributed graph topology, whichever measured faster), and one small
-   ``Allgatherv`` of the blocks' values and the owned squared gradient norms gives every rank
-   the objective (summed in block order, as the local engine sums it) and the norm;
+   ``Allgatherv`` of the leaves' values and the owned squared gradient norms gives every rank
+   the objective (summed in leaf order, as the local engine sums it) and the norm;
 3. every rank takes the step ``x_r <- x_r - eta_t g_r``; copies of a shared coordinate stay
    equal because every rank sums the contributions in the same order.
 
-With ``sync_every = k > 1`` ranks take k steps on their own blocks and then sum their
+With ``sync_every = k > 1`` ranks take k steps on their own leaves and then sum their
 increments of the shared coordinates (``y + sum_r (y_r - y)``, the composition rule of discrete
 systems): an inexact variant that trades accuracy for communication.
 
@@ -71,8 +71,8 @@ class _Exchange:
     ``reduce(part)`` sums one value per rank and shared coordinate (``"allreduce"``: one
     ``Allreduce`` over the vector of all shared coordinates; ``"neighbor"``: each rank sends
     its values to the ranks sharing them, and sums in rank order). ``reduce_grad(gs, part)``
-    sums gradients: under ``"neighbor"`` it exchanges the raw per-block contributions and adds
-    them in block-coordinate order, exactly as the local engine's scatter-add does, so the
+    sums gradients: under ``"neighbor"`` it exchanges the raw per-leaf contributions and adds
+    them in leaf-coordinate order, exactly as the local engine's scatter-add does, so the
     result is bitwise the local engine's; under ``"allreduce"`` it reduces per-rank partial
     sums (``part``), a regrouping that differs from the local sums by rounding.
     """
@@ -112,9 +112,9 @@ class _Exchange:
 
     def _exact_maps(self, plan: ExecutionPlan, rank: int, index: np.ndarray,
                     offsets: np.ndarray, sh_coords: np.ndarray) -> None:
-        """Which block contributions go to which neighbour, and the order to add them in."""
-        def positions(q: int) -> np.ndarray:  # global block coordinates of worker q, ascending
-            bl = plan.agents[q].blocks
+        """Which leaf contributions go to which neighbour, and the order to add them in."""
+        def positions(q: int) -> np.ndarray:  # global leaf coordinates of worker q, ascending
+            bl = plan.agents[q].leaves
             return (np.concatenate([np.arange(offsets[b], offsets[b + 1]) for b in bl])
                     if bl.size else np.zeros(0, np.int64)).astype(np.int64)
 
@@ -167,7 +167,7 @@ class _Exchange:
         return acc
 
     def reduce_grad(self, gs: np.ndarray, part: np.ndarray) -> np.ndarray:
-        """The shared coordinates' gradients from this rank's block contributions ``gs`` and
+        """The shared coordinates' gradients from this rank's leaf contributions ``gs`` and
         its partial sums ``part`` (see the class docstring)."""
         if self.kind == "allreduce":
             return self.reduce(part)
@@ -268,7 +268,7 @@ class MpiEvaluator:
         a = plan.agents[rank]
         self.agent = a
         flow = gradient_flow(problem).program
-        self.program = flow.restrict(a.blocks, a.coords)
+        self.program = flow.restrict(a.leaves, a.coords)
         self.gather = self.program.gather_index
         self.base = np.asarray(x0, dtype=float)
         self.owned = a.owned
@@ -284,11 +284,11 @@ class MpiEvaluator:
         # the objective is summed in leaf order as the local engine sums it
         nb = len(self.program.leaves)
         self.nb = nb
-        counts = [plan.agents[q].blocks.size + 2 for q in range(size)]
+        counts = [plan.agents[q].leaves.size + 2 for q in range(size)]
         displs = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64).tolist()
         pos = np.concatenate([np.arange(displs[q], displs[q] + counts[q] - 2)
                               for q in range(size)]).astype(np.int64)
-        order = np.argsort(np.concatenate([plan.agents[q].blocks for q in range(size)]),
+        order = np.argsort(np.concatenate([plan.agents[q].leaves for q in range(size)]),
                            kind="stable")
         self.s_counts, self.s_displs = counts, displs
         self.s_leaf_pos = pos[order]
@@ -468,7 +468,7 @@ def main(argv: list[str] | None = None) -> int:
         with open(job / "job.pkl", "rb") as fh:
             spec = pickle.load(fh)
         plan: ExecutionPlan = spec["plan"]
-        boxes = plan.agents[rank].block_names
+        boxes = plan.agents[rank].leaf_names
         if os.environ.get("CATOPT_MPI_READY"):
             Path(job / f"ready.{rank}").write_text(str(os.getpid()))
         out = spmd_solve(comm, spec["problem"], plan, spec["x0"], spec["rule"], spec["steps"],

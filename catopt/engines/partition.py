@@ -1,16 +1,16 @@
-"""Partitioning leaf blocks over K workers: few shared coordinates across workers, balanced cost.
+"""Partitioning leaves over K workers: few shared coordinates across workers, balanced cost.
 
-The *block graph* has one node per leaf block (weight: its cost) and an edge between two blocks
+The *leaf graph* has one node per leaf (weight: its cost) and an edge between two leaves
 that read a common coordinate (weight: the number of scalar coordinates they share). A partition
-``part: blocks -> {0..K-1}`` has
+``part: leaves -> {0..K-1}`` has
 
-- *cut*: the number of scalar coordinates read by blocks of more than one worker (each such
+- *cut*: the number of scalar coordinates read by leaves of more than one worker (each such
   coordinate is reduced across workers every step), and
-- *imbalance*: ``max_k load_k / mean_k load_k`` with ``load_k`` the cost of worker k's blocks.
+- *imbalance*: ``max_k load_k / mean_k load_k`` with ``load_k`` the cost of worker k's leaves.
 
 Candidates come from networkx (recursive Kernighan-Lin bisection; Louvain communities packed
-into K bins) and from contiguous chunks of the block order (boxes of one diagram are adjacent);
-each is refined by single-block moves that lower the cut without exceeding the balance bound.
+into K bins) and from contiguous chunks of the leaf order (boxes of one diagram are adjacent);
+each is refined by single-leaf moves that lower the cut without exceeding the balance bound.
 The winner is the candidate that uses all K workers, then exceeds the balance bound least, then
 has the smallest cut (then the lowest imbalance).
 """
@@ -28,19 +28,20 @@ from catopt.validate import integer
 if TYPE_CHECKING:
     import networkx as nx
 
-_CLIQUE_MAX = 16  # readers of one coordinate joined pairwise in the block graph
-_KL_MAX = 1000  # blocks: Kernighan-Lin (quadratic per pass) only below this
-_REFINE_MAX = 2000  # blocks: single-block move refinement only below this
+_CLIQUE_MAX = 16  # readers of one coordinate joined pairwise in the leaf graph
+_KL_MAX = 1000  # leaves: Kernighan-Lin (quadratic per pass) only below this
+_REFINE_MAX = 2000  # leaves: single-leaf move refinement only below this
 
-__all__ = ["block_graph", "cut_size", "imbalance", "partition_blocks", "coordinate_users"]
+__all__ = ["leaf_graph", "cut_size", "imbalance", "partition_leaves", "coordinate_users",
+           "block_graph", "partition_blocks"]
 
 
 def coordinate_users(
     index: np.ndarray, offsets: np.ndarray, n: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Unique (block, coordinate) pairs: for every block, the composite coordinates it reads.
+    """Unique (leaf, coordinate) pairs: for every leaf, the composite coordinates it reads.
 
-    Returns ``(blk, coord)`` sorted by coordinate, then block.
+    Returns ``(blk, coord)`` sorted by coordinate, then leaf.
     """
     sizes = np.diff(offsets)
     blk = np.repeat(np.arange(sizes.size, dtype=np.int64), sizes)
@@ -49,9 +50,9 @@ def coordinate_users(
     return key % nb, key // nb
 
 
-def block_graph(index: np.ndarray, offsets: np.ndarray, n: int,
+def leaf_graph(index: np.ndarray, offsets: np.ndarray, n: int,
                 costs: Sequence[float]) -> nx.Graph:
-    """The block graph: nodes are blocks (``cost``), edges count shared scalar coordinates."""
+    """The leaf graph: nodes are leaves (``cost``), edges count shared scalar coordinates."""
     nb = len(offsets) - 1
     import networkx as nx  # imported when first used: it costs ~90 ms at start-up
 
@@ -76,7 +77,7 @@ def block_graph(index: np.ndarray, offsets: np.ndarray, n: int,
 
 
 def cut_size(part: np.ndarray, index: np.ndarray, offsets: np.ndarray, n: int) -> int:
-    """Number of scalar coordinates read by blocks on more than one worker."""
+    """Number of scalar coordinates read by leaves on more than one worker."""
     blk, coord = coordinate_users(index, offsets, n)
     if coord.size == 0:
         return 0
@@ -93,13 +94,13 @@ def imbalance(part: np.ndarray, costs: np.ndarray, k: int) -> float:
 
 
 def _contiguous(costs: np.ndarray, k: int) -> np.ndarray:
-    """Chunks of the block order with about equal cost."""
+    """Chunks of the leaf order with about equal cost."""
     nb = costs.size
     if nb <= k:
         return np.arange(nb, dtype=np.int64)
     cum = np.cumsum(costs) - costs / 2
     part = np.minimum((cum / costs.sum() * k).astype(np.int64), k - 1)
-    # every worker gets at least one block when possible
+    # every worker gets at least one leaf when possible
     for w in range(k):
         if not np.any(part == w):
             part[w] = w
@@ -107,7 +108,7 @@ def _contiguous(costs: np.ndarray, k: int) -> np.ndarray:
 
 
 def _pack(groups: list[list[int]], costs: np.ndarray, k: int) -> np.ndarray:
-    """Largest-first packing of groups of blocks into ``k`` bins of about equal cost."""
+    """Largest-first packing of groups of leaves into ``k`` bins of about equal cost."""
     part = np.zeros(costs.size, dtype=np.int64)
     load = np.zeros(k)
     for grp in sorted(groups, key=lambda gr: -float(costs[gr].sum())):
@@ -153,7 +154,7 @@ def _communities(g: nx.Graph, costs: np.ndarray, k: int, seed: int) -> np.ndarra
 
 def _refine(part: np.ndarray, g: nx.Graph, costs: np.ndarray, k: int, bound: float,
             index: np.ndarray, offsets: np.ndarray, n: int, rounds: int = 3) -> np.ndarray:
-    """Greedy single-block moves that lower the cut and keep ``imbalance <= bound``."""
+    """Greedy single-leaf moves that lower the cut and keep ``imbalance <= bound``."""
     part = part.copy()
     best = cut_size(part, index, offsets, n)
     for _ in range(rounds):
@@ -176,7 +177,7 @@ def _refine(part: np.ndarray, g: nx.Graph, costs: np.ndarray, k: int, bound: flo
     return part
 
 
-def partition_blocks(
+def partition_leaves(
     index: np.ndarray,
     offsets: np.ndarray,
     n: int,
@@ -187,18 +188,18 @@ def partition_blocks(
     balance: float = 1.25,
     seed: int = 0,
 ) -> np.ndarray:
-    """Assign each leaf block to one of ``k`` workers; returns ``part`` (one int per block).
+    """Assign each leaf to one of ``k`` workers; returns ``part`` (one int per leaf).
 
     ``method``: ``"auto"`` (best of the candidates below), ``"kl"`` (recursive Kernighan-Lin),
     ``"community"`` (Louvain communities packed into k bins), ``"contiguous"`` (chunks of the
-    block order), ``"round_robin"``. ``balance`` bounds ``max load / mean load`` for the
+    leaf order), ``"round_robin"``. ``balance`` bounds ``max load / mean load`` for the
     refinement and the choice among candidates (exceeded only when no candidate meets it).
     """
     k = integer(k, "workers", minimum=1, error=EngineError, expected="a positive int")
     nb = len(offsets) - 1
     c = np.ones(nb) if costs is None else np.asarray(costs, dtype=float)
     if c.shape != (nb,) or not np.all(np.isfinite(c)) or np.any(c < 0):
-        raise EngineError(f"block costs must be {nb} non-negative finite numbers, got {costs!r}")
+        raise EngineError(f"leaf costs must be {nb} non-negative finite numbers, got {costs!r}")
     c = np.where(c > 0, c, 1e-12)
     if nb == 0:
         return np.zeros(0, dtype=np.int64)
@@ -211,7 +212,7 @@ def partition_blocks(
         return np.arange(nb, dtype=np.int64) % k
     if nb <= k:
         return np.arange(nb, dtype=np.int64)
-    g = block_graph(index, offsets, n, c)
+    g = leaf_graph(index, offsets, n, c)
     cands: dict[str, np.ndarray] = {}
     if method in ("auto", "contiguous"):
         cands["contiguous"] = _contiguous(c, k)
@@ -230,3 +231,8 @@ def partition_blocks(
         scored.append((not full, excess, cut_size(p, index, offsets, n), imb, name, p))
     scored.sort(key=lambda s: s[:5])
     return scored[0][5]
+
+
+#: the first releases' names
+block_graph = leaf_graph
+partition_blocks = partition_leaves

@@ -5,8 +5,8 @@ leaf coordinate ``s`` reads composite coordinate ``index[s]``). A plan assigns e
 worker (an *agent* is the set of leaves of one worker) and precomputes, per agent,
 
 - ``coords``: the composite coordinates it reads (sorted), its local state ``x[coords]``;
-- ``gather``: block coordinate -> local coordinate, so ``x_local[gather]`` is ``phi^* x`` for
-  its blocks, and ``bincount(gather, g)`` is its share of ``phi_*``;
+- ``gather``: leaf coordinate -> local coordinate, so ``x_local[gather]`` is ``phi^* x`` for
+  its leaves, and ``bincount(gather, g)`` is its share of ``phi_*``;
 - ``shared``: local positions of the coordinates also read by other workers; their gradient
   contributions are summed across workers every step (the *junction reduction*);
 - ``owned``: local positions of the coordinates it owns (each coordinate has one owner, which
@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from catopt.engines.partition import cut_size, imbalance, partition_blocks
+from catopt.engines.partition import cut_size, imbalance, partition_leaves
 from catopt.errors import EngineError
 from catopt.validate import integer
 
@@ -34,14 +34,14 @@ __all__ = ["Agent", "ExecutionPlan", "compile_plan"]
 
 @dataclass
 class Agent:
-    """The blocks of one worker and its index maps (see the module docstring)."""
+    """The leaves of one worker and its index maps (see the module docstring)."""
 
     rank: int
-    blocks: np.ndarray  # leaf block numbers, increasing
-    block_names: tuple[str, ...]
-    offsets: np.ndarray  # local block offsets into ``gather``
+    leaves: np.ndarray  # leaf numbers, increasing
+    leaf_names: tuple[str, ...]
+    offsets: np.ndarray  # local leaf offsets into ``gather``
     coords: np.ndarray  # composite coordinates held, sorted
-    gather: np.ndarray  # block coordinate -> position in ``coords``
+    gather: np.ndarray  # leaf coordinate -> position in ``coords``
     shared: np.ndarray  # positions in ``coords`` reduced across workers
     owned: np.ndarray  # positions in ``coords`` this worker owns
     cost: float
@@ -50,12 +50,22 @@ class Agent:
     def n_local(self) -> int:
         return int(self.coords.size)
 
+    @property
+    def blocks(self) -> np.ndarray:
+        """The first releases' name of :attr:`leaves`."""
+        return self.leaves
+
+    @property
+    def block_names(self) -> tuple[str, ...]:
+        """The first releases' name of :attr:`leaf_names`."""
+        return self.leaf_names
+
 
 class ExecutionPlan:
     """Agents, junction ownership and the communication pattern of a composite on K workers.
 
     Build it with :func:`compile_plan`. Attributes: ``workers``, ``n``, ``agents``, ``part``
-    (worker of each leaf block), ``shared`` (sorted composite coordinates read by more than one
+    (worker of each leaf), ``shared`` (sorted composite coordinates read by more than one
     worker), ``owner`` (worker of each composite coordinate), ``neighbors[r]`` (worker ->
     composite coordinates that ``r`` shares with it), ``labels`` and ``variables`` of the space.
     """
@@ -66,7 +76,7 @@ class ExecutionPlan:
         n: int,
         index: np.ndarray,
         offsets: np.ndarray,
-        block_names: tuple[str, ...],
+        leaf_names: tuple[str, ...],
         part: np.ndarray,
         workers: int,
         costs: np.ndarray,
@@ -77,17 +87,17 @@ class ExecutionPlan:
         self.n = int(n)
         self.workers = int(workers)
         self.part = np.asarray(part, dtype=np.int64)
-        self.block_names = tuple(block_names)
+        self.leaf_names = tuple(leaf_names)
         self.costs = np.asarray(costs, dtype=float)
         self.labels = labels
         self.variables = variables
         self.var_offsets = np.asarray(var_offsets, dtype=np.int64)
-        self.block_sizes = np.diff(offsets)
+        self.leaf_sizes = np.diff(offsets)
         self.cut = cut_size(self.part, index, offsets, self.n) if self.part.size else 0
         self.imbalance = imbalance(self.part, self.costs, self.workers) if self.part.size else 1.0
         k = self.workers
         # which workers read each coordinate: a (coordinate, worker) incidence
-        wk_of_s = np.repeat(self.part, self.block_sizes)
+        wk_of_s = np.repeat(self.part, self.leaf_sizes)
         key = np.unique(index.astype(np.int64) * k + wk_of_s)
         coord, wk = key // k, key % k
         users = np.bincount(coord, minlength=self.n)
@@ -113,22 +123,22 @@ class ExecutionPlan:
         self.agents: list[Agent] = []
         self.neighbors: list[dict[int, np.ndarray]] = []
         for r in range(k):
-            blocks = np.flatnonzero(self.part == r)
+            mine = np.flatnonzero(self.part == r)
             pos = np.concatenate(
-                [np.arange(offsets[b], offsets[b + 1]) for b in blocks]
-            ).astype(np.int64) if blocks.size else np.zeros(0, np.int64)
+                [np.arange(offsets[b], offsets[b + 1]) for b in mine]
+            ).astype(np.int64) if mine.size else np.zeros(0, np.int64)
             reads = index[pos].astype(np.int64)
             coords = np.unique(reads)
             if r == 0:
                 coords = np.union1d(coords, np.flatnonzero(unread)).astype(np.int64)
             gather = np.searchsorted(coords, reads).astype(np.int64)
-            loc_off = np.concatenate([[0], np.cumsum(self.block_sizes[blocks])]).astype(np.int64)
+            loc_off = np.concatenate([[0], np.cumsum(self.leaf_sizes[mine])]).astype(np.int64)
             shared = np.flatnonzero(np.isin(coords, self.shared)).astype(np.int64)
             owned = np.flatnonzero(owner[coords] == r).astype(np.int64)
             self.agents.append(Agent(
-                rank=r, blocks=blocks, block_names=tuple(self.block_names[b] for b in blocks),
+                rank=r, leaves=mine, leaf_names=tuple(self.leaf_names[b] for b in mine),
                 offsets=loc_off, coords=coords, gather=gather, shared=shared, owned=owned,
-                cost=float(self.costs[blocks].sum()),
+                cost=float(self.costs[mine].sum()),
             ))
             nbrs: dict[int, np.ndarray] = {}
             mine = coords[shared]
@@ -164,7 +174,7 @@ class ExecutionPlan:
         """Point-to-point messages of one step under neighbour exchange: source, destination,
         and the coordinates the two workers share (``scalars``). Summing per-worker values
         sends one float64 per shared coordinate; the exact gradient exchange sends one per
-        block coordinate reading it (the same when each worker has one block on a junction)."""
+        leaf coordinate reading it (the same when each worker has one leaf on a junction)."""
         return [{"source": r, "dest": q, "scalars": int(c.size)}
                 for r, nb in enumerate(self.neighbors) for q, c in sorted(nb.items())]
 
@@ -184,7 +194,7 @@ class ExecutionPlan:
             "imbalance": self.imbalance,
             "part": self.part.tolist(),
             "agents": [
-                {"rank": a.rank, "boxes": list(a.block_names), "cost": a.cost,
+                {"rank": a.rank, "boxes": list(a.leaf_names), "cost": a.cost,
                  "coordinates": a.n_local, "shared": int(a.shared.size),
                  "owned": int(a.owned.size)}
                 for a in self.agents
@@ -197,14 +207,19 @@ class ExecutionPlan:
         """The plan as JSON (``part`` rebuilds it with :func:`compile_plan`)."""
         return json.dumps(self.to_dict(), indent=indent)
 
+    @property
+    def block_names(self) -> tuple[str, ...]:
+        """The first releases' name of :attr:`leaf_names`."""
+        return self.leaf_names
+
     def __str__(self) -> str:
         lines = [
-            f"ExecutionPlan: {len(self.block_names)} boxes on {self.workers} workers, "
+            f"ExecutionPlan: {len(self.leaf_names)} boxes on {self.workers} workers, "
             f"{self.n} coordinates, {self.shared.size} shared across workers, "
             f"load imbalance {self.imbalance:.2f}",
         ]
         for a in self.agents:
-            boxes = ", ".join(a.block_names) if a.block_names else "(idle)"
+            boxes = ", ".join(a.leaf_names) if a.leaf_names else "(idle)"
             lines.append(f"  worker {a.rank}: {boxes}  [cost {a.cost:.3g}, {a.n_local} coords, "
                          f"{a.shared.size} shared, {a.owned.size} owned]")
         for j in self.junctions():
@@ -215,22 +230,22 @@ class ExecutionPlan:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return (f"ExecutionPlan(workers={self.workers}, boxes={len(self.block_names)}, "
+        return (f"ExecutionPlan(workers={self.workers}, boxes={len(self.leaf_names)}, "
                 f"shared={self.shared.size}, messages={self.messages_per_step()})")
 
 
-def _block_costs(program: Any, costs: Any, x0: np.ndarray | None) -> np.ndarray:
-    blocks = program.leaves
+def _leaf_costs(program: Any, costs: Any, x0: np.ndarray | None) -> np.ndarray:
+    leaves = program.leaves
     if costs is None or (isinstance(costs, str) and costs == "size"):
-        return np.array([max(b.size, 1) for b in blocks], dtype=float)
+        return np.array([max(b.size, 1) for b in leaves], dtype=float)
     if isinstance(costs, str) and costs == "measure":
         import time
 
         x = np.zeros(program.n) if x0 is None else np.asarray(x0, float)
         xs = x[program.gather_index]
         offs = program.offsets
-        out = np.empty(len(blocks))
-        for k, b in enumerate(blocks):
+        out = np.empty(len(leaves))
+        for k, b in enumerate(leaves):
             seg = xs[offs[k]:offs[k + 1]]
             b.value_and_grad(seg)  # warm up
             t0 = time.perf_counter()
@@ -254,19 +269,19 @@ def compile_plan(
 ) -> ExecutionPlan:
     """Compile ``problem`` (an :class:`~catopt.OpenProblem`) into an :class:`ExecutionPlan`.
 
-    ``costs``: the cost of each leaf block: ``"size"`` (default, its number of coordinates),
+    ``costs``: the cost of each leaf: ``"size"`` (default, its number of coordinates),
     ``"measure"`` (the time of one gradient at ``x0``) or a sequence. ``method`` chooses the
-    partitioner (see :func:`catopt.engines.partition.partition_blocks`); ``part`` gives the
-    worker of each block explicitly (for instance from a saved plan's ``"part"``).
+    partitioner (see :func:`catopt.engines.partition.partition_leaves`); ``part`` gives the
+    worker of each leaf explicitly (for instance from a saved plan's ``"part"``).
     """
     workers = integer(workers, "workers", minimum=1, error=EngineError, expected="a positive int")
     program = problem.program
     index = program.gather_index.astype(np.int64)
     offsets = program.offsets.astype(np.int64)
     nb = len(program.leaves)
-    c = _block_costs(program, costs, x0)
+    c = _leaf_costs(program, costs, x0)
     if part is None:
-        p = partition_blocks(index, offsets, problem.n, int(workers), c, method=method,
+        p = partition_leaves(index, offsets, problem.n, int(workers), c, method=method,
                              balance=balance)
     else:
         p = np.asarray(part)
@@ -278,7 +293,7 @@ def compile_plan(
             )
     space = problem.space
     return ExecutionPlan(
-        n=problem.n, index=index, offsets=offsets, block_names=program.leaf_names, part=p,
+        n=problem.n, index=index, offsets=offsets, leaf_names=program.leaf_names, part=p,
         workers=int(workers), costs=c, labels=space.labels, variables=space.names,
         var_offsets=space.offsets,
     )
