@@ -119,12 +119,13 @@ class RunInterrupted(CatoptError):
     """A run stopped by Ctrl-C (or SIGTERM); says where its checkpoint is and how to resume.
 
     Attributes: ``iteration`` reached, ``checkpoint`` (a path, or None when none was saved),
-    and ``x``, the last state.
+    ``x``, the last state, and ``signal``, ``"SIGINT"`` (Ctrl-C) or ``"SIGTERM"``.
     """
 
     def __init__(self, message: str, *, iteration: int, checkpoint: Any = None,
-                 x: Any = None) -> None:
+                 x: Any = None, signal: str = "SIGINT") -> None:
         self.iteration = iteration
         self.checkpoint = checkpoint
         self.x = x
+        self.signal = signal
         super().__init__(message)

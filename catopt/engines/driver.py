@@ -26,7 +26,10 @@ first non-finite objective or field, a field norm at most ``tol``, or a non-fini
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import signal
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -39,7 +42,32 @@ from catopt.errors import DivergenceError, RunInterrupted
 from catopt.functor.curvature import estimate_curvature
 from catopt.functor.steps import StepRule
 
-__all__ = ["Advance", "Evaluator", "drive", "stop_reason", "divergence_hint"]
+__all__ = ["Advance", "Evaluator", "drive", "stop_reason", "divergence_hint", "field_norm",
+           "scaled_norm"]
+
+
+def field_norm(v: np.ndarray) -> float:
+    """``|v|``, the Euclidean norm, finite whenever the norm itself is representable:
+    ``sqrt(v @ v)`` unless the sum of squares overflows (entries above ~1e154), then
+    ``m |v / m|`` with ``m = max |v_i|``. NaN or infinite exactly when an entry is."""
+    s = float(v @ v) if v.size else 0.0
+    if np.isfinite(s):
+        return float(np.sqrt(s))
+    m, ss = scaled_norm(v)
+    return m * float(np.sqrt(ss)) if np.isfinite(m) and m > 0 else m
+
+
+def scaled_norm(v: np.ndarray) -> tuple[float, float]:
+    """``(m, s)`` with ``m = max |v_i|`` and ``s = sum (v_i / m)^2``, so ``|v| = m sqrt(s)``
+    without overflow (``(m, 0)`` for ``m`` zero or not finite)."""
+    if not v.size:
+        return 0.0, 0.0
+    with np.errstate(invalid="ignore"):
+        m = float(np.max(np.abs(v)))
+    if not np.isfinite(m) or m == 0:
+        return m, 0.0
+    w = v / m
+    return m, float(w @ w)
 
 
 @dataclass
@@ -52,6 +80,12 @@ class Advance:
     values: np.ndarray
     norms: np.ndarray
     halted: bool
+    #: a stop was requested (a signal on one of the ranks of a collective run): the run
+    #: stops at iteration ``at`` in state ``x``, after the steps recorded in ``values``
+    interrupted: bool = False
+    at: int = 0
+    #: which signal asked for the stop: "SIGINT" or "SIGTERM"
+    signal: str = "SIGINT"
 
 
 class Evaluator(Protocol):
@@ -103,43 +137,76 @@ def divergence_hint(problem: Any, x: np.ndarray, rule: StepRule, t: int) -> str:
     if lam > 0 and np.isfinite(lam):
         return (
             f"step {eta:.3g} vs 2/L = {2 / lam:.3g}, with L ~ {lam:.3g} the curvature estimated "
-            f"at the last finite state; gradient descent is unstable above 2/L: try a step "
-            f"below {1 / lam:.3g}"
+            f"where the run was still stable; gradient descent is unstable above 2/L: try a "
+            f"step below {1 / lam:.3g}"
         )
     return "reduce the step size, or check the objective for NaN-producing operations"
 
 
-def _not_finite(problem: Any, rule: StepRule, x: np.ndarray, t: int, start: int,
-                value: float) -> DivergenceError:
-    what = "objective" if not np.isfinite(value) else "gradient"
-    where = "at the initial state, before any step" if t == start == 0 else f"at iteration {t}"
-    return DivergenceError(
-        f"the {what} is {value if what == 'objective' else 'not finite'} {where}",
-        x=x.copy(), iteration=t,
-        hint=(divergence_hint(problem, x, rule, t) if t > 0 else
-              "the objective is not finite at x0: check x0 and the objective"),
-    )
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, turned into the same clean stop as Ctrl-C while a run is driven."""
 
 
-def _state_not_finite(problem: Any, rule: StepRule, x: np.ndarray, t: int) -> DivergenceError:
-    return DivergenceError(f"the state became NaN or infinite at iteration {t + 1}",
-                           x=x.copy(), iteration=t, hint=divergence_hint(problem, x, rule, t))
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """While the block runs (in the main thread), SIGTERM raises :class:`Terminated`: Slurm,
+    systemd, ``docker stop`` and ``timeout`` send it, and a run then stops as on Ctrl-C."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise Terminated()
+
+    old = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
 
 
-def _interrupted(checkpoint: Checkpointer | None, x: np.ndarray, t: int, hist: list[float],
-                 gns: list[float]) -> RunInterrupted:
+def _last_stable(hist: list[float], upto: int) -> int:
+    """The last iteration ``s <= upto`` at which the objective had not risen
+    (``hist[s] <= hist[s - 1]``, or ``s = 0``): where the run was still stable."""
+    s = upto
+    while s > 0 and not hist[s] <= hist[s - 1]:
+        s -= 1
+    return s
+
+
+def _interrupted(checkpoint: Checkpointer | None, x: np.ndarray, t: int, value: float,
+                 hist: list[float], gns: list[float], root: bool,
+                 sig: str) -> RunInterrupted:
+    what = "terminated (SIGTERM)" if sig == "SIGTERM" else "interrupted"
     if checkpoint is None:
         return RunInterrupted(
-            f"interrupted at iteration {t}; no checkpoint was saved (pass checkpoint=DIR, or "
+            f"{what} at iteration {t}; no checkpoint was saved (pass checkpoint=DIR, or "
             f"--checkpoint DIR on the command line, to be able to resume)",
-            iteration=t, x=x.copy(),
+            iteration=t, x=x.copy(), signal=sig,
         )
-    path = checkpoint.save(x, t, float("nan"), hist, gns)
+    path = checkpoint.save(x, t, value, hist, gns) if root else checkpoint.path
     return RunInterrupted(
-        f"interrupted at iteration {t}; checkpoint saved to {path}: resume with "
+        f"{what} at iteration {t}; checkpoint saved to {path}: resume with "
         f"solve(..., resume={str(path.parent)!r}) or --resume {path.parent}",
-        iteration=t, checkpoint=path, x=x.copy(),
+        iteration=t, checkpoint=path, x=x.copy(), signal=sig,
     )
+
+
+class CollectiveStop(KeyboardInterrupt):
+    """A stop that every process of a collective run reached at the same iteration."""
+
+    def __init__(self, signal: str) -> None:
+        super().__init__(signal)
+        self.signal = signal
+
+
+def _value_at(ev: Evaluator, x: np.ndarray, t: int) -> float:
+    """``f(x_t)``, saved with an interrupt's checkpoint so that a resume checks it."""
+    try:
+        values = ev.advance(x, t, 0, True, None).values
+    except Exception:  # noqa: BLE001 - the checkpoint matters more than its check value
+        return float("nan")
+    return float(values[0]) if len(values) else float("nan")
 
 
 @dataclass
@@ -180,47 +247,90 @@ def drive(
     x = np.array(x0, dtype=float)
     chunk = 1 if callback is not None else max(1, int(ev.chunk))
     bar = progress_bar(steps, progress if ev.root else False, f"solve ({ev.engine})", start)
+    # states the run can be replayed from (the evaluators are deterministic): the starts of
+    # the last two calls, and the last call start at which the objective had not risen
+    starts: list[tuple[np.ndarray, int]] = [(x, start)]
+    steady = (x, start)
+
+    def state_at(s: int) -> np.ndarray:
+        """The state of iteration ``s`` (a collective on MPI), replayed from a kept start."""
+        xs, ts = max((p for p in (*starts, steady) if p[1] <= s), key=lambda p: p[1])
+        return ev.full(ev.advance(xs, ts, s - ts, False, None).x if s > ts else xs)
+
+    def diverged(last: int, message: str, at_x0: bool = False) -> DivergenceError:
+        """The error for a run that left the finite numbers after iteration ``last``: ``x``
+        is the last finite state, and the hint compares the step with the curvature where
+        the run was still stable (``at_x0``: nothing was finite)."""
+        x_last = state_at(last)
+        if at_x0:
+            hint = "the objective is not finite at x0: check x0 and the objective"
+        else:
+            hint = divergence_hint(problem, state_at(_last_stable(run.hist, last)), rule, last)
+        return DivergenceError(message, x=x_last, iteration=last, hint=hint)
+
     try:
-        while True:
-            t = run.t
-            k = min(chunk, steps - t)
-            if checkpoint is not None and checkpoint.every and k:
-                k = min(k, checkpoint.every - t % checkpoint.every)
-            final = t + k == steps and (callback is None or k == 0)
-            adv = ev.advance(x, t, k, final, tol)
-            vs, ns = adv.values, adv.norms
-            if checkpoint is not None:
-                checkpoint.verify(t, float(vs[0]))
-            j = len(vs) - 1  # the last state evaluated: iteration t + j
-            if adv.halted or final:
-                run.hist.extend(vs[:j].tolist())
-                run.gns.extend(ns[:j].tolist())
-                if not (np.isfinite(vs[j]) and np.isfinite(ns[j])):
-                    raise _not_finite(problem, rule, ev.full(adv.x), t + j, start, float(vs[j]))
-                run.hist.append(float(vs[j]))
-                run.gns.append(float(ns[j]))
-                stop = stop_reason(t + j, float(ns[j]), tol, steps)
-                if stop is None:  # neither tol nor the last step: the update overflowed
-                    raise _state_not_finite(problem, rule, ev.full(adv.x), t + j)
-                x, run.t = adv.x, t + j
-                run.status, run.message = stop
-                break
-            if checkpoint is not None and checkpoint.due(t, start) and ev.can_checkpoint():
-                xf = ev.full(x)
-                if ev.root:
-                    checkpoint.save(xf, t, float(vs[0]), run.hist, run.gns)
-            run.hist.extend(vs.tolist())
-            run.gns.extend(ns.tolist())
-            if callback is not None and callback(t, ev.full(x), float(vs[0]), float(ns[0])):
-                run.status, run.message = CALLBACK, f"stopped by callback at iteration {t}"
-                break
-            x, run.t = adv.x, t + k  # one statement: Ctrl-C never splits state and count
-            bar.update(run.t, run.hist[-1], run.gns[-1], since=t)
-    except KeyboardInterrupt:
+        with sigterm_as_interrupt() if ev.interruptible else contextlib.nullcontext():
+            while True:
+                t = run.t
+                k = min(chunk, steps - t)
+                if checkpoint is not None and checkpoint.every and k:
+                    k = min(k, checkpoint.every - t % checkpoint.every)
+                final = t + k == steps and (callback is None or k == 0)
+                adv = ev.advance(x, t, k, final, tol)
+                vs, ns = adv.values, adv.norms
+                if adv.interrupted:  # a collective stop: every rank raises it together
+                    run.hist.extend(vs.tolist())
+                    run.gns.extend(ns.tolist())
+                    x, run.t = adv.x, adv.at
+                    raise CollectiveStop(adv.signal)
+                if checkpoint is not None:
+                    checkpoint.verify(t, float(vs[0]))
+                j = len(vs) - 1  # the last state evaluated: iteration t + j
+                if adv.halted or final:
+                    run.hist.extend(vs[:j].tolist())
+                    run.gns.extend(ns[:j].tolist())
+                    s = t + j
+                    if not (np.isfinite(vs[j]) and np.isfinite(ns[j])):
+                        what = "objective" if not np.isfinite(vs[j]) else "gradient"
+                        where = ("at the initial state, before any step" if s == start == 0
+                                 else f"at iteration {s}")
+                        shown = vs[j] if what == "objective" else "not finite"
+                        raise diverged(s - 1 if s > start else s,
+                                       f"the {what} is {shown} {where}", at_x0=s == start == 0)
+                    run.hist.append(float(vs[j]))
+                    run.gns.append(float(ns[j]))
+                    stop = stop_reason(s, float(ns[j]), tol, steps)
+                    if stop is None:  # neither tol nor the last step: the update overflowed
+                        raise diverged(s, f"the state became NaN or infinite at iteration "
+                                          f"{s + 1}")
+                    x, run.t = adv.x, s
+                    run.status, run.message = stop
+                    break
+                if checkpoint is not None and checkpoint.due(t, start) and ev.can_checkpoint():
+                    xf = ev.full(x)
+                    if ev.root:
+                        checkpoint.save(xf, t, float(vs[0]), run.hist, run.gns)
+                if not run.hist or vs[0] <= run.hist[-1]:
+                    steady = (x, t)  # the objective had not risen at this call's start
+                run.hist.extend(vs.tolist())
+                run.gns.extend(ns.tolist())
+                if callback is not None and callback(t, ev.full(x), float(vs[0]),
+                                                     float(ns[0])):
+                    run.status, run.message = CALLBACK, f"stopped by callback at iteration {t}"
+                    break
+                x, run.t = adv.x, t + k  # one statement: Ctrl-C never splits state and count
+                starts[:] = [starts[-1], (x, run.t)]
+                bar.update(run.t, run.hist[-1], run.gns[-1], since=t)
+    except KeyboardInterrupt as stop:
         bar.close(run.t)
-        if not ev.interruptible:  # ranks of a collective run: the launcher handles Ctrl-C
-            raise
-        raise _interrupted(checkpoint, ev.full(x), run.t, run.hist, run.gns) from None
+        if not ev.interruptible and not isinstance(stop, CollectiveStop):
+            raise  # one rank of a collective run: the launcher asks all ranks to stop
+        sig = "SIGTERM" if isinstance(stop, Terminated) else \
+            stop.signal if isinstance(stop, CollectiveStop) else "SIGINT"
+        xf = ev.full(x)
+        value = _value_at(ev, x, run.t) if checkpoint is not None else float("nan")
+        raise _interrupted(checkpoint, xf, run.t, value, run.hist, run.gns, ev.root,
+                           sig) from None
     finally:
         bar.close(run.t)
     x = ev.full(ev.finish(x))

@@ -102,6 +102,16 @@ def _chunk_runner(vg: Callable[..., Any], chunk: int) -> Callable[..., Any]:
     import jax
     import jax.numpy as jnp
 
+    def _scaled(v: Any) -> Any:  # |v| = m |v / m| when the sum of squares overflows
+        m = jnp.max(jnp.abs(v))
+        w = v / jnp.where(m > 0, m, 1.0)
+        return jnp.where(jnp.isfinite(m) & (m > 0), m * jnp.sqrt(jnp.dot(w, w)), m)
+
+    def _norm(v: Any) -> Any:
+        """The field norm as :func:`~catopt.engines.driver.field_norm` computes it."""
+        s = jnp.dot(v, v)
+        return jax.lax.cond(jnp.isfinite(s), lambda: jnp.sqrt(s), lambda: _scaled(v))
+
     @jax.jit
     def run(y: Any, etas: Any, active: Any, tol: Any, data: Any) -> tuple[Any, ...]:
         def go_on(carry: Any) -> Any:
@@ -111,7 +121,7 @@ def _chunk_runner(vg: Callable[..., Any], chunk: int) -> Callable[..., Any]:
             y, i, _, vs, gns = carry
             v, g = vg(y, data)  # data and tol are loop invariants, not carried
             field = -g
-            gn = jnp.sqrt(jnp.dot(field, field))
+            gn = _norm(field)
             y_new = euler_step(y, etas[i], field)
             # stopping at an update that overflows costs one reduction per step, but measured
             # faster than leaving it to the host: XLA then schedules the step better

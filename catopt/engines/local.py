@@ -13,19 +13,13 @@ from typing import Any
 
 import numpy as np
 
-from catopt.engines.driver import Advance, drive
+from catopt.engines.driver import Advance, drive, field_norm
 from catopt.engines.results import SolveResult
 from catopt.functor.gradient import euler_step, gradient_flow
 from catopt.functor.steps import StepRule
 from catopt.problems.open_problem import OpenProblem
 
-__all__ = ["LocalEvaluator", "run_local", "field_norm"]
-
-
-def field_norm(v: np.ndarray) -> float:
-    """``|v|``, the Euclidean norm of a vector field's value."""
-    return float(np.sqrt(v @ v))
-
+__all__ = ["LocalEvaluator", "run_local"]
 
 class LocalEvaluator:
     """Runs ``gradient_descent(problem, rule)`` in this process (see the module docstring).

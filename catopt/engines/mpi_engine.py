@@ -35,6 +35,7 @@ import numpy as np
 
 from catopt import errors as _errors
 from catopt.engines.checkpoint import Checkpointer
+from catopt.engines.driver import Terminated, sigterm_as_interrupt
 from catopt.engines.hooks import progress_enabled
 from catopt.engines.plan import ExecutionPlan, compile_plan
 from catopt.engines.results import SolveResult
@@ -216,6 +217,7 @@ def _child_env(workers: int = 1) -> dict[str, str]:
     # containers often forbid the cross-memory attach Open MPI's shared memory transport uses
     env.setdefault("OMPI_MCA_btl_vader_single_copy_mechanism", "none")
     env.setdefault("OMPI_MCA_rmaps_base_oversubscribe", "1")
+    env["CATOPT_LAUNCHER_PID"] = str(os.getpid())  # the ranks end if this process dies
     return env
 
 
@@ -277,38 +279,74 @@ def _launch(problem: Any, x0: np.ndarray, rule: Any, steps: int, tol: float | No
                                 start_new_session=True)
         tail = _Tail(proc.stderr, bool(options["progress"]))
         tail.start()
-        t0 = time.monotonic()
-        grace: float | None = None
         try:
-            while proc.poll() is None:
-                time.sleep(0.05)
-                now = time.monotonic()
-                if grace is None and glob.glob(str(job / "error.*.json")):
-                    grace = now + 5.0  # mpiexec should end the job on its own; else we do
-                if (grace is not None and now > grace) or (
-                    timeout is not None and now - t0 > timeout
-                ):
-                    _kill(proc)
-                    if grace is None:
-                        raise EngineError(
-                            f"the MPI run exceeded its timeout of {timeout:g} s and was ended"
-                        )
-        except KeyboardInterrupt:
-            _kill(proc)
-            ck = options["checkpoint"]
-            path = None if ck is None or not ck.path.is_file() else ck.path
-            with contextlib.suppress(Exception):
-                it = int(np.load(path)["iteration"]) if path else 0
-            msg = "interrupted; " + (
-                f"the latest checkpoint (iteration {it}) is {path}: resume with "
-                f"solve(..., resume={str(path.parent)!r}) or --resume {path.parent}"
-                if path else "no checkpoint was saved (pass checkpoint=DIR and "
-                "checkpoint_every=N to be able to resume)")
-            raise RunInterrupted(msg, iteration=it if path else 0, checkpoint=path) from None
+            with sigterm_as_interrupt():
+                _wait(proc, job, timeout)
+        except KeyboardInterrupt as stop:
+            sig = "SIGTERM" if isinstance(stop, Terminated) else "SIGINT"
+            return _stop_ranks(job, proc, tail, plan, problem, options, sig)
         tail.join(timeout=5)
         return _collect(job, proc.returncode, tail.text(), plan, problem)
     finally:
         shutil.rmtree(job, ignore_errors=True)
+
+
+#: seconds the ranks get to save a checkpoint and stop after the launcher asks them to
+STOP_GRACE = 20.0
+
+
+def _wait(proc: subprocess.Popen[bytes], job: Path, timeout: float | None) -> None:
+    """Wait for the job: a rank's error report ends it (mpiexec should end it on its own;
+    else we do after 5 s), and so does ``timeout``."""
+    t0 = time.monotonic()
+    grace: float | None = None
+    while proc.poll() is None:
+        time.sleep(0.05)
+        now = time.monotonic()
+        if grace is None and glob.glob(str(job / "error.*.json")):
+            grace = now + 5.0
+        if (grace is not None and now > grace) or (timeout is not None and now - t0 > timeout):
+            _kill(proc)
+            if grace is None:
+                raise EngineError(
+                    f"the MPI run exceeded its timeout of {timeout:g} s and was ended"
+                )
+
+
+def _stop_ranks(job: Path, proc: subprocess.Popen[bytes], tail: Any, plan: ExecutionPlan,
+                problem: Any, options: dict[str, Any], sig: str) -> SolveResult:
+    """Ctrl-C or SIGTERM of the launcher: ask every rank (SIGUSR1, or SIGUSR2 for SIGTERM,
+    straight to each rank's pid) to stop at its next step; the ranks agree on that step, save a checkpoint gathered
+    from all of them, and end; their RunInterrupted is raised here. Ranks that do not end in
+    :data:`STOP_GRACE` seconds are killed, and the latest checkpoint is reported."""
+    for f in job.glob("pid.*"):
+        with contextlib.suppress(ValueError, OSError):
+            os.kill(int(f.read_text()), signal.SIGUSR2 if sig == "SIGTERM" else signal.SIGUSR1)
+    deadline = time.monotonic() + STOP_GRACE
+    while proc.poll() is None and time.monotonic() < deadline:
+        with contextlib.suppress(KeyboardInterrupt):
+            time.sleep(0.05)
+    if proc.poll() is None:
+        _kill(proc)
+    tail.join(timeout=5)
+    try:
+        return _collect(job, proc.returncode, tail.text(), plan, problem)
+    except RunInterrupted as e:
+        raise RunInterrupted(str(e), iteration=e.iteration, checkpoint=e.checkpoint,
+                             signal=sig) from None
+    except CatoptError:
+        pass
+    ck = options["checkpoint"]
+    path = None if ck is None or not ck.path.is_file() else ck.path
+    it = 0
+    with contextlib.suppress(Exception):
+        it = int(np.load(path)["iteration"]) if path else 0
+    msg = ("terminated (SIGTERM); " if sig == "SIGTERM" else "interrupted; ") + (
+        f"the latest checkpoint (iteration {it}) is {path}: resume with "
+        f"solve(..., resume={str(path.parent)!r}) or --resume {path.parent}"
+        if path else "no checkpoint was saved (the ranks ended before one could be; pass "
+        "checkpoint=DIR to be able to resume)")
+    raise RunInterrupted(msg, iteration=it, checkpoint=path, signal=sig) from None
 
 
 def _collect(job: Path, code: int, stderr: str, plan: ExecutionPlan,
@@ -331,6 +369,11 @@ def _collect(job: Path, code: int, stderr: str, plan: ExecutionPlan,
             msg = rec["message"].split("\nhint: ")[0]
             raise DivergenceError(msg, x=x, iteration=int(rec["iteration"]),
                                   hint=rec.get("hint", ""))
+        if rec["type"] == "RunInterrupted":
+            ck = rec.get("checkpoint")
+            raise RunInterrupted(rec["message"], iteration=int(rec["iteration"]),
+                                 checkpoint=None if ck is None else Path(ck),
+                                 signal=rec.get("signal", "SIGINT"))
         cls = getattr(_errors, rec["type"], CatoptError)
         if not (isinstance(cls, type) and issubclass(cls, CatoptError)):
             cls = CatoptError

@@ -27,7 +27,9 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import signal
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -35,15 +37,18 @@ from typing import Any
 
 import numpy as np
 
-from catopt.engines.driver import Advance, drive
+from catopt.engines.driver import Advance, drive, scaled_norm
 from catopt.engines.plan import ExecutionPlan
 from catopt.engines.results import SolveResult
-from catopt.errors import CatoptError, CheckpointError, DivergenceError
+from catopt.errors import CatoptError, CheckpointError, DivergenceError, RunInterrupted
 from catopt.functor.gradient import euler_step, gradient_flow
 
 __all__ = ["spmd_solve", "main", "REDUCTIONS", "MpiEvaluator"]
 
 REDUCTIONS = ("auto", "allreduce", "neighbor")
+
+#: scalars each rank adds to the per-step Allgatherv after its leaf values
+_EXTRA = 5
 
 
 class _Poll:
@@ -280,33 +285,69 @@ class MpiEvaluator:
         self.sh = self.exch.sh
         self.anchor = self.base[a.coords][self.sh].copy()  # shared values at the last exchange
         self.synced = True
-        # per step one Allgatherv of [leaf values, squared norm of owned, non-finite flag]:
-        # the objective is summed in leaf order as the local engine sums it
+        # per step one Allgatherv of [leaf values, squared norm of the owned field, its max
+        # |entry| and squared norm scaled by that max (for a norm beyond the squares' range),
+        # the stop flags (state not finite, stop requested)]: the objective is summed in
+        # leaf order as the local engine sums it
         nb = len(self.program.leaves)
         self.nb = nb
-        counts = [plan.agents[q].leaves.size + 2 for q in range(size)]
+        counts = [plan.agents[q].leaves.size + _EXTRA for q in range(size)]
         displs = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64).tolist()
-        pos = np.concatenate([np.arange(displs[q], displs[q] + counts[q] - 2)
+        pos = np.concatenate([np.arange(displs[q], displs[q] + counts[q] - _EXTRA)
                               for q in range(size)]).astype(np.int64)
         order = np.argsort(np.concatenate([plan.agents[q].leaves for q in range(size)]),
                            kind="stable")
         self.s_counts, self.s_displs = counts, displs
         self.s_leaf_pos = pos[order]
-        self.s_extra = np.array(displs) + np.array(counts) - 2
-        self.scal = np.zeros(nb + 2)
+        self.s_extra = np.array(displs) + np.array(counts) - _EXTRA
+        self.scal = np.zeros(nb + _EXTRA)
         self.scal_all = np.zeros(int(sum(counts)))
         self.comp_t: list[float] = []
         self.comm_t: list[float] = []
+        self.stop_requested = 0.0
+        self._handlers = self._catch_stops()
+
+    def _catch_stops(self) -> dict[int, Any]:
+        """A signal to this rank asks the whole run to stop at its next step: SIGINT, or
+        SIGUSR1 (what the launcher sends each rank on its Ctrl-C), asks with 1; SIGTERM, or
+        SIGUSR2 (the launcher's SIGTERM), with 2. Returns the handlers it replaced."""
+        if threading.current_thread() is not threading.main_thread():
+            return {}
+
+        def ask(signum: int, frame: Any) -> None:
+            level = 2.0 if signum in (signal.SIGTERM, signal.SIGUSR2) else 1.0
+            self.stop_requested = max(self.stop_requested, level)
+
+        old = {}
+        for sig in (signal.SIGUSR1, signal.SIGUSR2, signal.SIGINT, signal.SIGTERM):
+            old[sig] = signal.signal(sig, ask)
+        return old
+
+    def close(self) -> None:
+        """Give back the signal handlers."""
+        for sig, h in self._handlers.items():
+            signal.signal(sig, h)
+        self._handlers = {}
 
     # -- collectives ------------------------------------------------------------------------
-    def _allgather_scalars(self) -> tuple[float, float, bool]:
+    def _allgather_scalars(self) -> tuple[float, float, bool, float]:
+        """``(objective, field norm, some state not finite, stop requested)``: the stop is 0,
+        1 (SIGINT or the launcher's SIGUSR1) or 2 (SIGTERM), the largest over the ranks."""
         MPI = self.MPI
         self.wait(self.comm.Iallgatherv(
             self.scal, [self.scal_all, (self.s_counts, self.s_displs), MPI.DOUBLE]))
-        vals = self.scal_all[self.s_leaf_pos]
+        a, e = self.scal_all, self.s_extra
+        vals = a[self.s_leaf_pos]
         v = float(np.cumsum(vals)[-1]) if vals.size else 0.0
-        gn2 = float(np.cumsum(self.scal_all[self.s_extra])[-1])
-        return v, gn2, bool(np.any(self.scal_all[self.s_extra + 1] > 0))
+        gn2 = float(np.cumsum(a[e])[-1])
+        if np.isfinite(gn2):
+            gn = float(np.sqrt(gn2))
+        else:  # combine the ranks' scaled norms: |f| = M sqrt(sum_r (m_r / M)^2 s_r)
+            m, ss = a[e + 1], a[e + 2]
+            big = float(np.max(m))
+            gn = big if not (np.isfinite(big) and big > 0) else \
+                big * float(np.sqrt(np.cumsum((m / big) ** 2 * ss)[-1]))
+        return v, gn, bool(np.any(a[e + 3] > 0)), float(np.max(a[e + 4]))
 
     def _any_not_finite(self, x: np.ndarray) -> bool:
         flag = np.array([0.0 if np.isfinite(x).all() else 1.0])
@@ -357,14 +398,19 @@ class MpiEvaluator:
             if self.k_sync == 1 and sh.size:
                 f[sh] = self.exch.reduce_grad(fs, f[sh])
             fo = f[self.owned]
-            scal[nb] = fo @ fo
-            scal[nb + 1] = 0.0 if np.isfinite(x).all() else 1.0
-            v, gn2, bad = self._allgather_scalars()
+            scal[nb] = fo @ fo if fo.size else 0.0
+            scal[nb + 1], scal[nb + 2] = scaled_norm(fo)
+            scal[nb + 3] = 0.0 if np.isfinite(x).all() else 1.0
+            scal[nb + 4] = self.stop_requested
+            v, gn, bad, stop = self._allgather_scalars()
             self.comp_t.append(c1 - c0)
             self.comm_t.append(time.perf_counter() - c1)
+            if stop:  # a rank was asked to stop: all stop here, at iteration t + i
+                self.stop_requested = 0.0
+                return Advance(x, np.asarray(vs), np.asarray(ns), False, interrupted=True,
+                               at=t + i, signal="SIGTERM" if stop > 1 else "SIGINT")
             if bad and i > 0:  # this state is not finite: the previous step's update overflowed
                 return Advance(x_prev, np.asarray(vs), np.asarray(ns), True)
-            gn = float(np.sqrt(gn2))
             vs.append(v)
             ns.append(gn)
             stepped = False
@@ -430,8 +476,12 @@ def spmd_solve(comm: Any, problem: Any, plan: ExecutionPlan, x0: np.ndarray, rul
     checkpoint that does not match) raises the same :class:`~catopt.errors.CatoptError` on
     every rank."""
     ev = MpiEvaluator(comm, problem, plan, x0, rule, sync_every=sync_every, reduction=reduction)
-    return drive(ev, problem, np.asarray(x0, dtype=float)[plan.agents[comm.Get_rank()].coords],
-                 rule, steps, tol, progress=progress, **options)
+    try:
+        return drive(ev, problem,
+                     np.asarray(x0, dtype=float)[plan.agents[comm.Get_rank()].coords],
+                     rule, steps, tol, progress=progress, **options)
+    finally:
+        ev.close()
 
 
 # -- the program run by mpiexec --------------------------------------------------------------
@@ -455,6 +505,35 @@ def _save_result(job: Path, res: SolveResult) -> None:
     _write_json(job / "result.json", meta)
 
 
+def _watch_launcher(job: Path, rank: int, every: float = 0.5) -> None:
+    """End this rank when the launching process is gone (killed, even by SIGKILL): a
+    daemon thread polls its pid (``CATOPT_LAUNCHER_PID``); rank 0 also removes the job
+    folder. No rank outlives the process that started the run."""
+    pid = os.environ.get("CATOPT_LAUNCHER_PID")
+    if not pid:
+        return
+
+    def alive() -> bool:
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return False
+        except (PermissionError, ValueError):
+            return True
+        return True
+
+    def watch() -> None:
+        while alive():
+            time.sleep(every)
+        if rank == 0:
+            import shutil
+
+            shutil.rmtree(job, ignore_errors=True)
+        os._exit(3)
+
+    threading.Thread(target=watch, name="catopt-launcher-watchdog", daemon=True).start()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of each rank: ``python -m catopt.engines.mpi_worker JOBDIR``."""
     args = sys.argv[1:] if argv is None else argv
@@ -469,6 +548,8 @@ def main(argv: list[str] | None = None) -> int:
             spec = pickle.load(fh)
         plan: ExecutionPlan = spec["plan"]
         boxes = plan.agents[rank].leaf_names
+        Path(job / f"pid.{rank}").write_text(str(os.getpid()))  # the launcher signals these
+        _watch_launcher(job, rank)
         if os.environ.get("CATOPT_MPI_READY"):
             Path(job / f"ready.{rank}").write_text(str(os.getpid()))
         out = spmd_solve(comm, spec["problem"], plan, spec["x0"], spec["rule"], spec["steps"],
@@ -478,9 +559,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except CatoptError as e:
         # a collective failure is raised on every rank: rank 0 reports it
-        collective = isinstance(e, (DivergenceError, CheckpointError))
+        collective = isinstance(e, (DivergenceError, CheckpointError, RunInterrupted))
         record = {"rank": rank, "boxes": list(boxes), "type": type(e).__name__,
                   "message": str(e), "traceback": traceback.format_exc()}
+        if isinstance(e, RunInterrupted):
+            record.update(iteration=e.iteration, signal=e.signal,
+                          checkpoint=None if e.checkpoint is None else str(e.checkpoint))
         if isinstance(e, DivergenceError):
             record.update(iteration=e.iteration, hint=e.hint)
             if rank == 0 and e.x is not None:

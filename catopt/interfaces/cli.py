@@ -33,7 +33,7 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except RunInterrupted as e:
             click.echo(f"interrupted: {e}", err=True)
-            ctx.exit(130)
+            ctx.exit(143 if e.signal == "SIGTERM" else 130)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(130)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from pathlib import Path
 
 import autograd.numpy as anp
 import numpy as np
@@ -259,8 +260,10 @@ except co.RunInterrupted as e:
 """
 
 
-def test_ctrl_c_on_mpi_points_at_the_checkpoint(tmp_path) -> None:
-    """Ctrl-C in the launching process ends the ranks; the run resumes from its checkpoint."""
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_on_mpi_points_at_the_checkpoint(tmp_path, sig) -> None:
+    """Ctrl-C (or SIGTERM) in the launching process stops every rank at one step, where a
+    checkpoint gathered from the ranks is saved; the run resumes from it bit for bit."""
     import subprocess
     import sys
 
@@ -276,15 +279,69 @@ def test_ctrl_c_on_mpi_points_at_the_checkpoint(tmp_path) -> None:
     while not (ck / "checkpoint.npz").exists() and time.monotonic() < deadline:
         time.sleep(0.1)
     time.sleep(0.3)
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=30)
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=60)
     assert out.startswith("INTERRUPTED"), err
     it = int(out.split()[1])
-    assert it >= 10 and it % 10 == 0 and f"resume={str(ck)!r}" in out
+    assert it >= 10 and f"resume={str(ck)!r}" in out
+    assert int(np.load(ck / "checkpoint.npz")["iteration"]) == it  # saved at the interrupt
+    assert ("SIGTERM" in out) == (sig == signal.SIGTERM)
     resumed = co.solve(_chain(4, 17), step=0.02, steps=it + 15, engine="mpi", workers=2,
                        resume=ck)
     full = co.solve(_chain(4, 17), x0=0.2, step=0.02, steps=it + 15)
     assert _rel(resumed.x, full.x) <= 1e-12
+
+
+ORPHAN_SCRIPT = """
+import sys, tempfile
+import catopt as co
+from tests.engines.test_mpi import _chain, _slow_when_asked
+print(tempfile.gettempdir(), flush=True)
+co.solve(_chain(4, 17, hook=_slow_when_asked), x0=0.2, step=0.02, steps=10**7,
+         engine="mpi", workers=2, checkpoint=sys.argv[1], checkpoint_every=10)
+"""
+
+
+def test_no_rank_outlives_a_killed_launcher(tmp_path) -> None:
+    """SIGKILL of the launching process (no handler can run): the ranks notice, end, and the
+    job folder is removed; nothing writes checkpoints afterwards."""
+    import subprocess
+    import sys
+
+    from catopt.engines.mpi_engine import _child_env
+
+    script = tmp_path / "orphan.py"
+    script.write_text(ORPHAN_SCRIPT)
+    ck = tmp_path / "ck"
+    env = {**_child_env(2), "CATOPT_TEST_SLOW": "1"}
+    proc = subprocess.Popen([sys.executable, str(script), str(ck)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (ck / "checkpoint.npz").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    jobs = [p for p in Path(proc.stdout.readline().strip()).glob("catopt-mpi-*")
+            if (p / "pid.0").exists() and (p / "pid.1").exists()]
+    ranks = [int((j / f"pid.{r}").read_text()) for j in jobs for r in (0, 1)]
+    assert ranks, "the job folder holds the ranks' pids"
+    proc.kill()
+    proc.wait(timeout=10)
+
+    def alive(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        with open(f"/proc/{pid}/stat") as fh:  # a zombie waits for its parent to reap it
+            return fh.read().split()[2] != "Z"
+
+    deadline = time.monotonic() + 20
+    while any(map(alive, ranks)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(map(alive, ranks))
+    assert not any(j.exists() for j in jobs)
+    it = int(np.load(ck / "checkpoint.npz")["iteration"])
+    time.sleep(1.0)
+    assert int(np.load(ck / "checkpoint.npz")["iteration"]) == it
 
 
 def test_jax_families_reach_the_ranks_in_float64() -> None:

@@ -19,7 +19,9 @@ SPEC = ROOT / "catopt" / "interfaces" / "specs" / "quadratics.toml"
 
 
 @pytest.mark.slow
-def test_ctrl_c_saves_a_checkpoint_and_resume_finishes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_ctrl_c_saves_a_checkpoint_and_resume_finishes(tmp_path: Path, sig, code) -> None:
+    """SIGTERM (Slurm, systemd, docker stop, timeout) stops a run as Ctrl-C does."""
     env = dict(os.environ, PYTHONPATH=str(ROOT), CI="1")
     ck = tmp_path / "ck"
     steps = "3000000"
@@ -28,15 +30,18 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_finishes(tmp_path: Path) -> None:
          "--step", "0.01", "--checkpoint", str(ck), "--checkpoint-every", "1000", "-q"],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(4.0)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
+    assert proc.returncode == code, err
     assert "Traceback" not in err
     assert "resume" in err and str(ck) in err
     assert any(ck.iterdir())
     import re
 
-    t_int = int(re.search(r"interrupted at iteration (\d+)", err).group(1))
+    t_int = int(re.search(r"(?:interrupted|terminated \(SIGTERM\)) at iteration (\d+)",
+                          err).group(1))
+    saved = np.load(ck / "checkpoint.npz")
+    assert int(saved["iteration"]) == t_int and np.isfinite(saved["value"])
     total = str(t_int + 5000)
     common = ["--tol", "0", "--step", "0.01", "-q"]
     done = subprocess.run(
