@@ -317,8 +317,9 @@ def _stop_ranks(job: Path, proc: subprocess.Popen[bytes], tail: Any, plan: Execu
                 problem: Any, options: dict[str, Any], sig: str) -> SolveResult:
     """Ctrl-C or SIGTERM of the launcher: ask every rank (SIGUSR1, or SIGUSR2 for SIGTERM,
     straight to each rank's pid) to stop at its next step; the ranks agree on that step,
-    save a checkpoint gathered from all of them, and end; their RunInterrupted is raised here. Ranks that do not end in
-    :data:`STOP_GRACE` seconds are killed, and the latest checkpoint is reported."""
+    save a checkpoint gathered from all of them, and end; their RunInterrupted is raised
+    here. Ranks that do not end in :data:`STOP_GRACE` seconds are killed, and the latest
+    checkpoint is reported."""
     for f in job.glob("pid.*"):
         with contextlib.suppress(ValueError, OSError):
             os.kill(int(f.read_text()), signal.SIGUSR2 if sig == "SIGTERM" else signal.SIGUSR1)
