@@ -46,7 +46,8 @@ def _sha(*parts: Any) -> str:
 
 def _rule_fingerprint(rule: Any) -> str:
     """The rule's class and, for natural rules, its steps at a few iterations (a function's
-    repr holds its memory address, so values identify it across processes)."""
+    repr holds its memory address, so values identify it across processes); for a global
+    rule its ``repr``, which states its configuration (never a counter it keeps)."""
     parts: list[Any] = [type(rule).__module__, type(rule).__qualname__]
     if getattr(rule, "natural", True):
         try:
@@ -54,10 +55,29 @@ def _rule_fingerprint(rule: Any) -> str:
         except Exception as e:  # a rule that fails here fails in the run too
             parts.append(f"unevaluable: {type(e).__name__}")
     else:
-        simple = {k: v for k, v in sorted(vars(rule).items())
-                  if isinstance(v, (int, float, str, bool, type(None)))}
-        parts.append(simple)
+        parts.append(repr(rule))
     return _sha(*parts)
+
+
+#: probe points of the data fingerprint: a fixed seed, so every process draws the same
+_PROBES = 3
+
+
+def _data_fingerprint(problem: Any) -> str:
+    """The objective at a few fixed probe points: a resumed run whose problem has other data
+    (same structure, edited numbers) is told apart. Only values are probed: a minibatch
+    problem's gradient is random, its objective is not."""
+    program = problem.program
+    rng = np.random.default_rng(20240229)
+    exact = program.ring.exact
+    out: list[Any] = []
+    for _ in range(_PROBES):
+        y = rng.standard_normal(program.n) if exact else rng.integers(0, 2, program.n) * 1.0
+        try:
+            out.append(repr(float(program.value(y))))
+        except Exception as e:  # noqa: BLE001 - a failing probe is part of the fingerprint
+            out.append(f"fails: {type(e).__name__}")
+    return _sha(out)
 
 
 def config_fingerprints(problem: Any, rule: Any, sync_every: int = 1) -> dict[str, str]:
@@ -67,6 +87,7 @@ def config_fingerprints(problem: Any, rule: Any, sync_every: int = 1) -> dict[st
     return {
         "problem": _sha(problem.n, list(problem.labels), list(program.leaf_names), sizes,
                         program.gather_index.astype(np.int64)),
+        "problem data": _data_fingerprint(problem),
         "step rule": _rule_fingerprint(rule),
         "sync_every": _sha(int(sync_every)),
     }
@@ -181,10 +202,15 @@ def load_checkpoint(directory: str | os.PathLike[str],
         if differ:
             hint = (" (a step estimated from x0 with step=None is estimated afresh on resume: "
                     "pass the step the saved run used)" if "step rule" in differ else "")
+            what = {"problem": "the problem's structure (coordinates, boxes, wiring)",
+                    "problem data": "the problem's data (the objective changed: its values at "
+                                    "fixed probe points)",
+                    "step rule": "the step rule", "sync_every": "sync_every"}
             raise CheckpointError(
                 f"checkpoint {path} was saved with a different configuration: "
-                f"{', '.join(differ)} differ{'s' if len(differ) == 1 else ''} from this run's; "
-                f"resume with the same problem, step and sync_every, or start afresh{hint}"
+                f"{', '.join(what.get(k, k) for k in differ)} "
+                f"differ{'s' if len(differ) == 1 else ''} from this run's; resume with the "
+                f"same problem, step and sync_every, or start afresh{hint}"
             )
     return Checkpoint(x=x, iteration=t, value=float(data["value"]),
                       history=data["history"].tolist(), grad_norms=data["grad_norms"].tolist(),

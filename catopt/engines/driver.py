@@ -50,7 +50,8 @@ def field_norm(v: np.ndarray) -> float:
     """``|v|``, the Euclidean norm, finite whenever the norm itself is representable:
     ``sqrt(v @ v)`` unless the sum of squares overflows (entries above ~1e154), then
     ``m |v / m|`` with ``m = max |v_i|``. NaN or infinite exactly when an entry is."""
-    s = float(v @ v) if v.size else 0.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        s = float(v @ v) if v.size else 0.0
     if np.isfinite(s):
         return float(np.sqrt(s))
     m, ss = scaled_norm(v)

@@ -21,7 +21,7 @@ from catopt.engines.driver import Advance, drive
 from catopt.engines.results import SolveResult
 from catopt.errors import EngineError
 from catopt.functor.gradient import euler_step
-from catopt.functor.steps import StepRule
+from catopt.functor.steps import StepRule, checked_step
 from catopt.problems.family import fuse_families
 from catopt.problems.open_problem import OpenProblem
 from catopt.program.jax import lower
@@ -166,7 +166,7 @@ class JaxEvaluator:
         width = max(self.chunk, 1) if k <= self.chunk else k
         run, data = compiled(self.problem, self.objectives, self.grads, width)
         etas = np.zeros(width + 1)
-        etas[:k] = [self.rule(t + i) for i in range(k)]
+        etas[:k] = [checked_step(self.rule(t + i), self.rule, t + i) for i in range(k)]
         y, vs, ns, done, halted = run(x, etas, k + final, -1.0 if tol is None else float(tol),
                                       data)
         done = int(done)

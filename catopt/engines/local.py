@@ -16,7 +16,7 @@ import numpy as np
 from catopt.engines.driver import Advance, drive, field_norm
 from catopt.engines.results import SolveResult
 from catopt.functor.gradient import euler_step, gradient_flow
-from catopt.functor.steps import StepRule
+from catopt.functor.steps import StepRule, checked_step
 from catopt.problems.open_problem import OpenProblem
 
 __all__ = ["LocalEvaluator", "run_local"]
@@ -58,8 +58,8 @@ class LocalEvaluator:
                 break
             if i == k:  # the final evaluation: no step
                 break
-            eta = rule(t + i) if rule.natural else \
-                rule.step_at(t + i, x, float(v), -f, self.objective)  # type: ignore[arg-type]
+            eta = checked_step(rule(t + i) if rule.natural else rule.step_at(
+                t + i, x, float(v), -f, self.objective), rule, t + i)  # type: ignore[arg-type]
             x_new = euler_step(x, eta, f)
             if not self.ring.exact:
                 x_new = self.ring.reduce(x_new)

@@ -42,6 +42,7 @@ from catopt.engines.plan import ExecutionPlan
 from catopt.engines.results import SolveResult
 from catopt.errors import CatoptError, CheckpointError, DivergenceError, RunInterrupted
 from catopt.functor.gradient import euler_step, gradient_flow
+from catopt.functor.steps import checked_step
 
 __all__ = ["spmd_solve", "main", "REDUCTIONS", "MpiEvaluator"]
 
@@ -425,6 +426,7 @@ class MpiEvaluator:
                 gf = _gather_full(self.comm, self.plan, self.rank, -f, np.zeros(self.plan.n),
                                   None)
                 eta = self.rule.step_at(t + i, xf, v, gf, self._value)
+            eta = checked_step(eta, self.rule, t + i)  # every rank sees the same eta
             x_prev, x = x, euler_step(x, eta, f)
             stepped = True
             self.synced = self.k_sync == 1

@@ -155,6 +155,11 @@ def solve(
         expect = None
         if resume is not None:
             ck = load_checkpoint(resume, fps, problem.n)
+            if steps < ck.iteration:
+                raise CatoptError(
+                    f"the checkpoint {ck.path} is at iteration {ck.iteration}, beyond "
+                    f"steps={steps}: pass steps >= {ck.iteration} (the total count, saved "
+                    f"steps included) to continue it")
             x = ck.x
             expect = (ck.iteration, ck.value)
             options.update(start=ck.iteration, history=ck.history, grad_norms=ck.grad_norms)

@@ -17,7 +17,16 @@ from catopt.validate import integer, number
 
 __all__ = [
     "StepRule", "Constant", "InverseTime", "InverseSqrt", "LogStep", "Armijo", "as_step_rule",
+    "checked_step",
 ]
+
+
+def checked_step(eta: Any, rule: Any, t: int) -> float:
+    """The step ``eta`` that ``rule`` gave at iteration ``t``, checked: a positive finite
+    number (a schedule that returns 0, a negative number or NaN is refused, never run: a
+    negative step would be gradient *ascent*)."""
+    return number(eta, f"the step of {rule!r} at iteration {t}", positive=True,
+                  expected="a positive finite number")
 
 
 class StepRule:
@@ -145,7 +154,7 @@ class Armijo(StepRule):
         self.c = _positive(c, "c")
         if not self.beta < 1:
             raise CatoptError(f"beta must be below 1, got {beta!r}")
-        self.max_backtracks = max_backtracks
+        self.max_backtracks = integer(max_backtracks, "max_backtracks", minimum=1)
         self.trials = 0
 
     def __call__(self, t: int) -> float:
@@ -164,4 +173,5 @@ class Armijo(StepRule):
         return eta
 
     def __repr__(self) -> str:
-        return f"Armijo(eta0={self.eta0!r}, beta={self.beta!r}, c={self.c!r})"
+        return (f"Armijo(eta0={self.eta0!r}, beta={self.beta!r}, c={self.c!r}, "
+                f"max_backtracks={self.max_backtracks!r})")

@@ -49,6 +49,9 @@ class ObjectiveLeaf:
             raise ObjectiveError(
                 f"{self.what} returned an array of shape {np.shape(v)}; expected a scalar"
             )
+        if np.iscomplexobj(v):
+            raise ObjectiveError(f"{self.what} returned a complex value {v!r}; an objective "
+                                 f"must be real (catopt does not cut it to its real part)")
         try:
             return float(v)
         except (TypeError, ValueError):
@@ -68,7 +71,13 @@ class ObjectiveLeaf:
             v, g = self._vg(x)
         except Exception as e:
             raise _wrap_failure(e, self.what) from e
-        g = np.asarray(g, dtype=float)
+        if np.iscomplexobj(g):
+            raise ObjectiveError(f"gradient of {self.what} is complex; it must be real")
+        try:
+            g = np.asarray(g, dtype=float)
+        except (TypeError, ValueError) as e:
+            raise ObjectiveError(f"gradient of {self.what} is not an array of numbers: "
+                                 f"{e}") from None
         if g.shape != (self.size,):
             raise ObjectiveError(
                 f"gradient of {self.what} has shape {g.shape}; expected ({self.size},)"
