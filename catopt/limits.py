@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from catopt.errors import CatoptError, LimitError
 
@@ -23,14 +24,23 @@ __all__ = ["Limits", "get_limits", "set_limits", "limits", "check_limit"]
 
 @dataclass(frozen=True)
 class Limits:
-    """The limits in force. Defaults are far above what fits in memory on one machine for
-    the counts, and keep texts under about 100 MB."""
+    """The limits in force: checked before anything of that size is allocated.
+
+    - ``max_boxes``, ``max_junctions``, ``max_ports``: the size of a diagram;
+    - ``max_variables``: scalar coordinates of one decision space (default 2**28, a 2 GiB
+      float64 state);
+    - ``max_record``: floats a run records (``simulate``'s states, a JAX chunk's values);
+    - ``max_text``: characters of a relation, spec or JSON text (about 100 MB);
+    - ``max_workers``: MPI ranks of one run (default 8 per core of this machine).
+    """
 
     max_boxes: int = 10_000_000
     max_junctions: int = 10_000_000
     max_ports: int = 100_000_000
-    max_variables: int = 2_000_000_000
+    max_variables: int = 2**28
+    max_record: int = 2**28
     max_text: int = 100_000_000
+    max_workers: int = field(default_factory=lambda: 8 * (os.cpu_count() or 1))
 
 
 _current = Limits()

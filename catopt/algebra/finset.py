@@ -53,6 +53,7 @@ class Space:
     def integer_space(cls, n: int) -> Space:
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
             raise SpaceError(f"an integer space needs a non-negative int, got {n!r}")
+        check_limit("max_variables", int(n), "the decision space")  # before n labels exist
         return cls(((str(i), ()) for i in range(int(n))), integer=True)
 
     @classmethod

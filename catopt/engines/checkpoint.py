@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +103,8 @@ class Checkpoint:
     history: list[float]
     grad_norms: list[float]
     path: Path
+    #: what the engine recorded to run the same way on resume (MPI: the reduction mode)
+    meta: dict[str, Any] = field(default_factory=dict)
 
 
 def _file(directory: str | os.PathLike[str]) -> Path:
@@ -138,7 +140,8 @@ class Checkpointer:
                 f"resuming would not continue that run"
             )
 
-    def save(self, x: np.ndarray, t: int, value: float, history: Any, grad_norms: Any) -> Path:
+    def save(self, x: np.ndarray, t: int, value: float, history: Any, grad_norms: Any,
+             meta: dict[str, Any] | None = None) -> Path:
         hist = np.asarray(history, dtype=float)[:t]
         gns = np.asarray(grad_norms, dtype=float)[:t]
         with atomic_path(self.path) as tmp:
@@ -155,6 +158,7 @@ class Checkpointer:
                     fingerprint_values=np.array(
                         [self.fingerprints[k] for k in sorted(self.fingerprints)]
                     ),
+                    meta=np.array(json.dumps(meta or {}, sort_keys=True)),
                 )
                 fh.flush()
                 os.fsync(fh.fileno())
@@ -212,6 +216,14 @@ def load_checkpoint(directory: str | os.PathLike[str],
                 f"differ{'s' if len(differ) == 1 else ''} from this run's; resume with the "
                 f"same problem, step and sync_every, or start afresh{hint}"
             )
+    meta: dict[str, Any] = {}
+    if "meta" in data:
+        try:
+            meta = json.loads(str(data["meta"]))
+        except ValueError:
+            raise CheckpointError(f"checkpoint {path} has an unreadable meta record") from None
+        if not isinstance(meta, dict):
+            raise CheckpointError(f"checkpoint {path} has an unreadable meta record")
     return Checkpoint(x=x, iteration=t, value=float(data["value"]),
                       history=data["history"].tolist(), grad_norms=data["grad_norms"].tolist(),
-                      path=path)
+                      path=path, meta=meta)

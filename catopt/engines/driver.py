@@ -118,6 +118,11 @@ class Evaluator(Protocol):
 
     def stats(self) -> dict[str, Any]: ...
 
+    def meta(self) -> dict[str, Any]:
+        """What a checkpoint records so that a resume runs the same way (MPI: the reduction
+        mode), as plain JSON values."""
+        ...
+
 
 def stop_reason(t: int, gn: float, tol: float | None, steps: int) -> tuple[int, str] | None:
     """``(status, message)`` when iteration ``t`` with field norm ``gn`` ends the run."""
@@ -176,8 +181,8 @@ def _last_stable(hist: list[float], upto: int) -> int:
 
 
 def _interrupted(checkpoint: Checkpointer | None, x: np.ndarray, t: int, value: float,
-                 hist: list[float], gns: list[float], root: bool,
-                 sig: str) -> RunInterrupted:
+                 hist: list[float], gns: list[float], root: bool, sig: str,
+                 meta: dict[str, Any]) -> RunInterrupted:
     what = "terminated (SIGTERM)" if sig == "SIGTERM" else "interrupted"
     if checkpoint is None:
         return RunInterrupted(
@@ -185,7 +190,7 @@ def _interrupted(checkpoint: Checkpointer | None, x: np.ndarray, t: int, value: 
             f"--checkpoint DIR on the command line, to be able to resume)",
             iteration=t, x=x.copy(), signal=sig,
         )
-    path = checkpoint.save(x, t, value, hist, gns) if root else checkpoint.path
+    path = checkpoint.save(x, t, value, hist, gns, meta) if root else checkpoint.path
     return RunInterrupted(
         f"{what} at iteration {t}; checkpoint saved to {path}: resume with "
         f"solve(..., resume={str(path.parent)!r}) or --resume {path.parent}",
@@ -310,7 +315,7 @@ def drive(
                 if checkpoint is not None and checkpoint.due(t, start) and ev.can_checkpoint():
                     xf = ev.full(x)
                     if ev.root:
-                        checkpoint.save(xf, t, float(vs[0]), run.hist, run.gns)
+                        checkpoint.save(xf, t, float(vs[0]), run.hist, run.gns, ev.meta())
                 if not run.hist or vs[0] <= run.hist[-1]:
                     steady = (x, t)  # the objective had not risen at this call's start
                 run.hist.extend(vs.tolist())
@@ -331,12 +336,12 @@ def drive(
         xf = ev.full(x)
         value = _value_at(ev, x, run.t) if checkpoint is not None else float("nan")
         raise _interrupted(checkpoint, xf, run.t, value, run.hist, run.gns, ev.root,
-                           sig) from None
+                           sig, ev.meta()) from None
     finally:
         bar.close(run.t)
     x = ev.full(ev.finish(x))
     if checkpoint is not None and ev.root:
-        checkpoint.save(x, run.t, run.hist[-1], run.hist, run.gns)
+        checkpoint.save(x, run.t, run.hist[-1], run.hist, run.gns, ev.meta())
     return SolveResult(x=x, objective=run.hist[-1], history=np.asarray(run.hist),
                        grad_norms=np.asarray(run.gns), iterations=run.t, status=run.status,
                        message=run.message, space=problem.space, engine=ev.engine,

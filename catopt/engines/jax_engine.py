@@ -22,6 +22,7 @@ from catopt.engines.results import SolveResult
 from catopt.errors import EngineError
 from catopt.functor.gradient import euler_step
 from catopt.functor.steps import StepRule, checked_step
+from catopt.limits import check_limit
 from catopt.problems.family import fuse_families
 from catopt.problems.open_problem import OpenProblem
 from catopt.program.jax import lower
@@ -153,6 +154,7 @@ class JaxEvaluator:
                  grads: PerBox = None, chunk: int = DEFAULT_CHUNK) -> None:
         chunk = integer(chunk, "chunk", minimum=1, error=EngineError,
                         expected="a positive int (steps per jitted call)")
+        check_limit("max_record", 2 * chunk, f"a JAX chunk of {chunk:,} steps")
         if not rule.natural:
             raise EngineError(f"engine='jax' takes its steps from a natural rule (a number or a "
                               f"function of t); {type(rule).__name__} depends on the state: "
@@ -185,6 +187,9 @@ class JaxEvaluator:
     def stats(self) -> dict[str, Any]:
         return {}
 
+    def meta(self) -> dict[str, Any]:
+        return {}
+
 
 def run_jax(problem: OpenProblem, x0: np.ndarray, rule: StepRule, steps: int,
             tol: float | None, *, workers: int | None = None, objectives: PerBox = None,
@@ -195,7 +200,10 @@ def run_jax(problem: OpenProblem, x0: np.ndarray, rule: StepRule, steps: int,
     if workers not in (None, 1):
         raise EngineError(f"engine='jax' runs in one process (XLA uses the machine's cores "
                           f"itself); workers={workers!r} applies to engine='mpi'")
-    ev = JaxEvaluator(problem, rule, objectives=objectives, grads=grads, chunk=chunk)
+    chunk = integer(chunk, "chunk", minimum=1, error=EngineError,
+                    expected="a positive int (steps per jitted call)")
+    ev = JaxEvaluator(problem, rule, objectives=objectives, grads=grads,
+                      chunk=max(1, min(chunk, steps)))  # a chunk never holds more than the run
     if options.get("callback") is not None:
         ev.chunk = 1
     return drive(ev, problem, x0, rule, steps, tol, **options)

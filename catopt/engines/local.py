@@ -81,6 +81,9 @@ class LocalEvaluator:
     def stats(self) -> dict[str, Any]:
         return {}
 
+    def meta(self) -> dict[str, Any]:
+        return {}
+
 
 def run_local(problem: OpenProblem, x0: np.ndarray, rule: StepRule, steps: int,
               tol: float | None, **options: Any) -> SolveResult:

@@ -223,7 +223,9 @@ def _choose_reduction(comm: Any, plan: ExecutionPlan, rank: int, requested: str,
         comm.Allreduce(dt, worst, op=MPI.MAX)
         times[kind] = float(worst[0])
         ex[kind] = e
-    pick = "allreduce" if times["allreduce"] <= times["neighbor"] else "neighbor"
+    # rank 0 decides and every rank takes its word: one mode on all ranks, whatever clocks say
+    pick = comm.bcast("allreduce" if times["allreduce"] <= times["neighbor"] else "neighbor",
+                      root=0)
     for kind, e in ex.items():
         if kind != pick:
             e.free()
@@ -437,6 +439,9 @@ class MpiEvaluator:
         if stepped and self._any_not_finite(x):  # the chunk's last update, checked once
             return Advance(x_prev, np.asarray(vs), np.asarray(ns), True)
         return Advance(x, np.asarray(vs), np.asarray(ns), False)
+
+    def meta(self) -> dict[str, Any]:
+        return {"reduction": self.exch.kind}
 
     def stats(self) -> dict[str, Any]:
         comm, plan, size, exch = self.comm, self.plan, self.size, self.exch

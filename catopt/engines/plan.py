@@ -27,6 +27,7 @@ import numpy as np
 
 from catopt.engines.partition import cut_size, imbalance, partition_leaves
 from catopt.errors import EngineError
+from catopt.limits import check_limit
 from catopt.validate import integer
 
 __all__ = ["Agent", "ExecutionPlan", "compile_plan"]
@@ -140,15 +141,7 @@ class ExecutionPlan:
                 offsets=loc_off, coords=coords, gather=gather, shared=shared, owned=owned,
                 cost=float(self.costs[mine].sum()),
             ))
-            nbrs: dict[int, np.ndarray] = {}
-            mine = coords[shared]
-            for q in range(k):
-                if q != r:
-                    theirs = coord[wk == q]
-                    common = np.intersect1d(mine, theirs)
-                    if common.size:
-                        nbrs[q] = common.astype(np.int64)
-            self.neighbors.append(nbrs)
+        self.neighbors = _neighbors(coord, wk, k)
 
     # -- what a drawing and a report need ---------------------------------------------------
     def variable_of(self, coords: np.ndarray) -> np.ndarray:
@@ -234,6 +227,38 @@ class ExecutionPlan:
                 f"shared={self.shared.size}, messages={self.messages_per_step()})")
 
 
+def _neighbors(coord: np.ndarray, wk: np.ndarray, k: int) -> list[dict[int, np.ndarray]]:
+    """``out[r][q]``: the coordinates that workers ``r != q`` both read, sorted, from the
+    unique (coordinate, worker) pairs sorted by coordinate then worker. Linear in the pairs
+    (times the most readers of one coordinate), not quadratic in ``k``."""
+    out: list[dict[int, np.ndarray]] = [{} for _ in range(k)]
+    if coord.size < 2:
+        return out
+    group = np.cumsum(np.r_[True, coord[1:] != coord[:-1]])
+    a, b = [], []
+    d = 1
+    while d < coord.size:
+        same = group[d:] == group[:-d]
+        if not same.any():
+            break
+        i = np.flatnonzero(same)
+        a.append(i)
+        b.append(i + d)
+        d += 1
+    if not a:
+        return out
+    i, j = np.concatenate(a), np.concatenate(b)
+    src = np.concatenate([wk[i], wk[j]])
+    dst = np.concatenate([wk[j], wk[i]])
+    c = np.concatenate([coord[i], coord[i]])
+    order = np.lexsort((c, dst, src))
+    src, dst, c = src[order], dst[order], c[order]
+    cut = np.flatnonzero(np.r_[True, (src[1:] != src[:-1]) | (dst[1:] != dst[:-1]), True])
+    for s0, s1 in zip(cut[:-1].tolist(), cut[1:].tolist(), strict=True):
+        out[int(src[s0])][int(dst[s0])] = c[s0:s1].astype(np.int64)
+    return out
+
+
 def _leaf_costs(program: Any, costs: Any, x0: np.ndarray | None) -> np.ndarray:
     leaves = program.leaves
     if costs is None or (isinstance(costs, str) and costs == "size"):
@@ -275,6 +300,7 @@ def compile_plan(
     worker of each leaf explicitly (for instance from a saved plan's ``"part"``).
     """
     workers = integer(workers, "workers", minimum=1, error=EngineError, expected="a positive int")
+    check_limit("max_workers", workers, "the run")
     program = problem.program
     index = program.gather_index.astype(np.int64)
     offsets = program.offsets.astype(np.int64)

@@ -10,6 +10,7 @@ from catopt.engines.hooks import progress_bar
 from catopt.engines.results import Trajectory
 from catopt.errors import CatoptError, DivergenceError
 from catopt.functor.gradient import euler_step
+from catopt.limits import check_limit
 from catopt.systems.open_system import OpenContinuousSystem, OpenDiscreteSystem
 from catopt.validate import integer, number
 
@@ -69,8 +70,10 @@ def simulate(
             raise CatoptError(f"unknown method {method!r}; expected 'euler' or 'rk4'")
 
     knows = system.knows_objective
-    values = np.empty(steps + 1) if knows else None
     n_rec = steps // record_every + 1 + (1 if steps % record_every else 0)
+    check_limit("max_record", n_rec * x.size + (steps + 1 if knows else 0),
+                f"the trajectory ({n_rec:,} recorded states of {x.size:,} coordinates)")
+    values = np.empty(steps + 1) if knows else None
     states = np.empty((n_rec, x.size))
     its = np.empty(n_rec, dtype=np.int64)
     states[0] = x

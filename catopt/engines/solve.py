@@ -163,6 +163,9 @@ def solve(
             x = ck.x
             expect = (ck.iteration, ck.value)
             options.update(start=ck.iteration, history=ck.history, grad_norms=ck.grad_norms)
+            recorded = ck.meta.get("reduction")
+            if engine == "mpi" and recorded and options.get("reduction", "auto") == "auto":
+                options["reduction"] = recorded  # resume the way the saved run reduced
             if checkpoint is None:
                 checkpoint = ck.path
         assert checkpoint is not None

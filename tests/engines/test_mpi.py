@@ -99,7 +99,9 @@ def test_mpi_equals_local_with_shared_junctions(reduction) -> None:
                        for r in range(3) for q in range(3) if q != r
                        for b in np.flatnonzero(plan.part == r)
                        for s in range(c.block_offsets[b], c.block_offsets[b + 1]))
-    assert st["bytes_per_step"] == grad + 8 * (len(c.blocks) + 2 * 3)
+    # each rank adds 5 floats to the leaf values: the squared norm of its owned field, its
+    # largest entry and scaled squared norm (for norms beyond the squares' range), and two flags
+    assert st["bytes_per_step"] == grad + 8 * (len(c.blocks) + 5 * 3)
     assert st["compute_seconds"].shape == (3, mpi.iterations + 1)
     assert st["comm_seconds"].shape == (3, mpi.iterations + 1)
 
@@ -362,3 +364,18 @@ def test_jax_families_reach_the_ranks_in_float64() -> None:
     local = co.solve(c, 0.5, step=0.05, steps=50)
     mpi = co.solve(c, 0.5, step=0.05, steps=50, engine="mpi", workers=2)
     assert _rel(mpi.x, local.x) < 1e-12
+
+
+def test_a_resume_reuses_the_recorded_reduction_bit_for_bit(tmp_path) -> None:
+    """The reduction mode is recorded with the checkpoint; resuming with reduction='auto'
+    takes it, so the resumed run equals the uninterrupted one exactly."""
+    c = _chain(4, 17)
+    first = co.solve(c, x0=0.2, step=0.02, steps=10, engine="mpi", workers=2,
+                     reduction="allreduce", checkpoint=tmp_path)
+    assert first.stats["reduction"] == "allreduce"
+    resumed = co.solve(c, step=0.02, steps=25, engine="mpi", workers=2, resume=tmp_path)
+    straight = co.solve(c, x0=0.2, step=0.02, steps=25, engine="mpi", workers=2,
+                        reduction="allreduce")
+    assert resumed.stats["reduction"] == "allreduce"
+    np.testing.assert_array_equal(resumed.x, straight.x)
+    np.testing.assert_array_equal(resumed.history, straight.history)

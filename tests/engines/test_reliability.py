@@ -114,3 +114,46 @@ def test_divergence_reports_are_the_same_on_the_local_and_jax_engines() -> None:
     assert errs["local"].iteration == errs["jax"].iteration
     assert errs["local"].hint == errs["jax"].hint
     np.testing.assert_allclose(errs["local"].x, errs["jax"].x, rtol=1e-12)
+
+
+def test_limits_are_checked_before_allocating() -> None:
+    import time
+
+    t0 = time.perf_counter()
+    with pytest.raises(co.LimitError, match="max_variables"):
+        co.OpenProblem(lambda x: 0.0, 10**12)  # no 10^12 labels are built first
+    with pytest.raises(co.LimitError, match="max_record"):
+        co.simulate(co.gradient_flow(co.OpenProblem(lambda x: x @ x, 1000)),
+                    np.zeros(1000), 10**9, dt=0.1)
+    with pytest.raises(co.LimitError, match="max_workers"):
+        co.compile_plan(co.OpenProblem(lambda x: x @ x, 2), 10**6)
+    assert time.perf_counter() - t0 < 5
+
+
+def test_a_huge_chunk_is_held_to_the_run() -> None:
+    pytest.importorskip("jax")
+    fam = co.BoxFamily(lambda x, a: (x - a) @ (x - a), 2, ports=[0],
+                       data={"a": np.ones((2, 2))}, name="q", backend="jax")
+    p = co.fuse_families(co.compose(co.relation("(x,) :- f(x), g(x)"), fam.problems()))
+    res = co.solve(p, 0.0, step=0.1, steps=5, engine="jax", chunk=10**15)
+    assert res.iterations == 5
+
+
+def test_a_plan_for_many_workers_is_not_quadratic() -> None:
+    import time
+
+    b = co.UWDBuilder()
+    for i in range(3000):
+        b.box(f"b{i}", [f"j{i % 50}", f"k{i}"])
+    p = co.compose(b.build(), [co.OpenProblem(lambda x: x @ x, 2, ports=[0, 1],
+                                              grad=lambda x: 2 * x)] * 3000)
+    with co.limits(max_workers=10**4):
+        t0 = time.perf_counter()
+        plan = co.compile_plan(p, 1500, method="round_robin")
+        assert time.perf_counter() - t0 < 10
+    # independent recomputation of the neighbour sets from the agents' coordinates
+    for r in (0, 7, 1499):
+        mine = set(plan.agents[r].coords[plan.agents[r].shared].tolist())
+        for q, common in plan.neighbors[r].items():
+            theirs = set(plan.agents[q].coords.tolist())
+            assert set(common.tolist()) == mine & theirs
