@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from catopt.errors import CheckpointError
+from catopt.errors import CatoptError, CheckpointError
 from catopt.fileio import atomic_path
 from catopt.validate import integer
 
@@ -165,19 +165,67 @@ class Checkpointer:
         return self.path
 
 
+#: members of a checkpoint and the dtype kind each must have
+_MEMBERS = {"format": "U", "x": "f", "iteration": "i", "value": "f", "history": "f",
+            "grad_norms": "f", "fingerprint_keys": "U", "fingerprint_values": "U", "meta": "U"}
+
+
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of a checkpoint file, each header read and checked (known member, plain
+    dtype, size within ``max_record``) before its data is allocated; any fault in the file is a
+    :class:`~catopt.errors.CheckpointError` naming it."""
+    import zipfile
+
+    from catopt.limits import check_limit
+
+    out: dict[str, np.ndarray] = {}
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for info in zf.infolist():
+                name = info.filename.removesuffix(".npy")
+                if name not in _MEMBERS:
+                    continue  # a newer writer's extra member: not read
+                with zf.open(info) as fh:
+                    version = np.lib.format.read_magic(fh)
+                    shape, fortran, dtype = _header(fh, version)
+                    if dtype.hasobject or dtype.kind != _MEMBERS[name]:
+                        raise CheckpointError(f"checkpoint {path}: member {name!r} has dtype "
+                                              f"{dtype}, expected kind {_MEMBERS[name]!r}")
+                    count = int(np.prod(shape, dtype=object))
+                    check_limit("max_record", count, f"checkpoint member {name!r}")
+                    data = fh.read(count * dtype.itemsize + 1)
+                    if len(data) != count * dtype.itemsize:
+                        raise CheckpointError(f"checkpoint {path}: member {name!r} is "
+                                              f"truncated or padded")
+                    arr = np.frombuffer(data, dtype=dtype).reshape(
+                        shape, order="F" if fortran else "C")
+                    out[name] = arr.copy()
+    except CatoptError:
+        raise
+    except Exception as e:  # noqa: BLE001 - zip, header, decode faults of a corrupt file
+        raise CheckpointError(f"checkpoint {path} is not a readable catopt checkpoint: "
+                              f"{type(e).__name__}: {e}") from None
+    return out
+
+
+def _header(fh: Any, version: tuple[int, int]) -> tuple[tuple[int, ...], bool, np.dtype]:
+    if version == (1, 0):
+        return np.lib.format.read_array_header_1_0(fh)
+    if version == (2, 0):
+        return np.lib.format.read_array_header_2_0(fh)
+    raise ValueError(f"unsupported .npy version {version}")
+
+
 def load_checkpoint(directory: str | os.PathLike[str],
                     fingerprints: dict[str, str] | None = None, n: int | None = None) -> Checkpoint:
     """Load the checkpoint in ``directory`` (or an ``.npz`` path) and check it against the
-    run's configuration ``fingerprints`` and state size ``n``."""
+    run's configuration ``fingerprints`` and state size ``n``. Every fault of the file (not a
+    zip, a member of the wrong kind or size, an inconsistent history) is a
+    :class:`~catopt.errors.CheckpointError`."""
     path = _file(directory)
     if not path.is_file():
         raise CheckpointError(f"no checkpoint to resume from: {path} does not exist")
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            data = {k: z[k] for k in z.files}
-    except Exception as e:
-        raise CheckpointError(
-            f"checkpoint {path} is not a readable catopt checkpoint: {e}") from None
+    data = _read_npz(path)
     need = ("format", "x", "iteration", "value", "history", "grad_norms", "fingerprint_keys",
             "fingerprint_values")
     missing = [k for k in need if k not in data]
@@ -186,6 +234,14 @@ def load_checkpoint(directory: str | os.PathLike[str],
             f"checkpoint {path} is not a {_FORMAT} file (missing keys {missing} or format "
             f"{str(data.get('format'))!r})"
         )
+    for k in ("iteration", "value", "format", "meta"):
+        if k in data and data[k].shape != ():
+            raise CheckpointError(f"checkpoint {path}: member {k!r} has shape "
+                                  f"{data[k].shape}, expected a scalar")
+    if data["x"].ndim != 1 or data["fingerprint_keys"].shape != \
+            data["fingerprint_values"].shape or data["fingerprint_keys"].ndim != 1:
+        raise CheckpointError(f"checkpoint {path} is inconsistent: its state or fingerprints "
+                              f"have the wrong shape")
     t = int(data["iteration"])
     x = np.asarray(data["x"], dtype=float)
     if n is not None and x.shape != (n,):
