@@ -37,8 +37,10 @@ class Space:
             names.append(name)
             shapes.append(normalize_shape(shape, f"variable {name!r}"))
         if len(set(names)) != len(names):
-            dup = sorted({n for n in names if names.count(n) > 1})
-            raise SpaceError(f"variable names must be distinct; repeated: {dup}")
+            from collections import Counter
+
+            dup = sorted(n for n, c in Counter(names).items() if c > 1)
+            raise SpaceError(f"variable names must be distinct; repeated: {dup[:10]}")
         self.names: tuple[str, ...] = tuple(names)
         self.shapes: tuple[Shape, ...] = tuple(shapes)
         self.sizes = np.array([math.prod(s) for s in shapes], dtype=np.int64)
@@ -48,6 +50,14 @@ class Space:
         self.integer = integer
         self._index = {name: i for i, name in enumerate(names)}
         self._labels: tuple[str, ...] | None = None
+        if any(s != () for s in shapes) and any("[" in n for n in names):
+            labels = self.labels  # a name like "a[0]" may be the label of an element of "a"
+            if len(set(labels)) != len(labels):
+                from collections import Counter
+
+                dup = sorted(lab for lab, c in Counter(labels).items() if c > 1)
+                raise SpaceError(f"coordinate labels collide: {dup[:10]} name both a variable "
+                                 f"and an element of a shaped variable; rename the variable")
 
     @classmethod
     def integer_space(cls, n: int) -> Space:

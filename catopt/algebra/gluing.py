@@ -128,6 +128,16 @@ def glue(
                 row.append(len(names))
                 names.append((f"{qual[b]}.{vname}", shape))
         private_var.append(row)
+    if len({n for n, _ in names}) != len(names):
+        taken = {d.junctions[j]: j for j in range(nj)}
+        for b, space in enumerate(spaces):
+            for v, vname in enumerate(space.names):
+                full = f"{qual[b]}.{vname}"
+                if private_var[b][v] >= 0 and full in taken:
+                    raise CompositionError(
+                        f"junction {full!r} has the name that box {qual[b]!r}'s private "
+                        f"variable {vname!r} takes in the composite ({full!r}); rename the "
+                        f"junction or the variable")
     composite = Space(names)
 
     # coordinate-level index: one arange per variable (built once, at composition time)

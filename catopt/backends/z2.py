@@ -118,6 +118,9 @@ class Z2Poly:
     __rmul__ = __mul__
 
     def __pow__(self, k: int) -> Z2Poly:
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
+            raise CatoptError(f"a Z2 polynomial's power must be a non-negative int, got {k!r} "
+                              f"(Z2 polynomials have no inverses)")
         out = const(1)
         for _ in range(k):
             out = out * self
@@ -215,8 +218,10 @@ def var(i: int) -> Z2Poly:
 
 
 def const(c: int) -> Z2Poly:
-    """The constant ``c mod 2``."""
-    return Z2Poly([()] if c % 2 else [])
+    """The constant ``c mod 2`` of an integer ``c`` (a bool is 0 or 1)."""
+    if not isinstance(c, (bool, int, np.integer)):
+        raise CatoptError(f"a Z2 constant must be an int (taken mod 2) or a bool, got {c!r}")
+    return Z2Poly([()] if int(c) % 2 else [])
 
 
 def evaluate(polys: Sequence[Z2Poly], x: Sequence[int] | np.ndarray) -> np.ndarray:

@@ -135,6 +135,13 @@ class UWD:
         self._shapes = tuple(shape_list)
         self._outer = tuple(jindex[j] for j in outer)
         self._hash: int | None = None
+        if len(set(self._boxes)) != len(self._boxes) and any("#" in b for b in self._boxes):
+            qual = self.qualified_boxes()
+            if len(set(qual)) != len(qual):
+                clash = sorted({q for q in qual if qual.count(q) > 1})
+                raise DiagramError(
+                    f"box names {clash} clash with the qualified names of repeated boxes "
+                    f"(a repeated box f is called f#0, f#1, ...); rename the boxes")
 
     # -- construction from indices (internal, no re-validation of names) -------------------
     @classmethod
