@@ -281,7 +281,7 @@ def _launch(problem: Any, x0: np.ndarray, rule: Any, steps: int, tol: float | No
         tail.start()
         try:
             with sigterm_as_interrupt():
-                _wait(proc, job, timeout)
+                _wait(proc, job, timeout, plan)
         except KeyboardInterrupt as stop:
             sig = "SIGTERM" if isinstance(stop, Terminated) else "SIGINT"
             return _stop_ranks(job, proc, tail, plan, problem, options, sig)
@@ -295,14 +295,48 @@ def _launch(problem: Any, x0: np.ndarray, rule: Any, steps: int, tol: float | No
 STOP_GRACE = 20.0
 
 
-def _wait(proc: subprocess.Popen[bytes], job: Path, timeout: float | None) -> None:
+#: seconds a rank may stay stopped (SIGSTOP, a debugger) before the launcher ends the run
+STOPPED_GRACE = 5.0
+
+
+def _stopped_ranks(job: Path) -> list[int]:
+    """The ranks whose process is stopped (state T in /proc): they hold every collective."""
+    out = []
+    for f in job.glob("pid.*"):
+        try:
+            with open(f"/proc/{int(f.read_text())}/stat") as fh:
+                state = fh.read().rsplit(")", 1)[1].split()[0]
+        except (OSError, ValueError, IndexError):
+            continue
+        if state in ("T", "t"):
+            out.append(int(f.name.split(".")[1]))
+    return sorted(out)
+
+
+def _wait(proc: subprocess.Popen[bytes], job: Path, timeout: float | None,
+          plan: ExecutionPlan) -> None:
     """Wait for the job: a rank's error report ends it (mpiexec should end it on its own;
-    else we do after 5 s), and so does ``timeout``."""
+    else we do after 5 s), and so do ``timeout`` and a rank that stays stopped for
+    :data:`STOPPED_GRACE` seconds (reported by rank and boxes)."""
     t0 = time.monotonic()
     grace: float | None = None
+    stopped_since: float | None = None
+    next_look = t0
     while proc.poll() is None:
         time.sleep(0.05)
         now = time.monotonic()
+        if now >= next_look:
+            next_look = now + 0.5
+            stopped = _stopped_ranks(job)
+            stopped_since = (stopped_since or now) if stopped else None
+            if stopped and now - stopped_since > STOPPED_GRACE:
+                _kill(proc)
+                r = stopped[0]
+                boxes = ", ".join(plan.agents[r].leaf_names) or "none: idle"
+                raise EngineError(
+                    f"MPI rank {r} (boxes {boxes}) was stopped (SIGSTOP or a debugger) for "
+                    f"more than {STOPPED_GRACE:g} s, holding the other ranks; the run was "
+                    f"ended")
         if grace is None and glob.glob(str(job / "error.*.json")):
             grace = now + 5.0
         if (grace is not None and now > grace) or (timeout is not None and now - t0 > timeout):

@@ -379,3 +379,49 @@ def test_a_resume_reuses_the_recorded_reduction_bit_for_bit(tmp_path) -> None:
     assert resumed.stats["reduction"] == "allreduce"
     np.testing.assert_array_equal(resumed.x, straight.x)
     np.testing.assert_array_equal(resumed.history, straight.history)
+
+
+STOP_SCRIPT = """
+import sys
+import catopt as co
+from tests.engines.test_mpi import _chain, _slow_when_asked
+try:
+    co.solve(_chain(4, 17, hook=_slow_when_asked), x0=0.2, step=0.02, steps=10**7,
+             engine="mpi", workers=2)
+except co.EngineError as e:
+    print("ENGINE", e)
+"""
+
+
+def test_a_stopped_rank_is_reported_and_the_run_ended(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    from catopt.engines.mpi_engine import _child_env
+
+    script = tmp_path / "stop.py"
+    script.write_text(STOP_SCRIPT)
+    env = {**_child_env(2), "CATOPT_TEST_SLOW": "1"}
+    proc = subprocess.Popen([sys.executable, str(script)], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    import glob
+    import tempfile
+
+    deadline = time.monotonic() + 60
+    pids: list[Path] = []
+    while not pids and time.monotonic() < deadline:
+        time.sleep(0.2)
+        pids = [Path(p) for p in glob.glob(f"{tempfile.gettempdir()}/catopt-mpi-*/pid.1")
+                if os.path.getmtime(p) > time.time() - 60]
+    assert pids
+    rank1 = int(pids[-1].read_text())
+    time.sleep(1.0)
+    os.kill(rank1, signal.SIGSTOP)
+    try:
+        out, err = proc.communicate(timeout=60)
+    finally:
+        with __import__("contextlib").suppress(ProcessLookupError):
+            os.kill(rank1, signal.SIGCONT)
+            os.kill(rank1, signal.SIGKILL)
+    assert out.startswith("ENGINE MPI rank 1 (boxes "), (out, err)
+    assert "was stopped" in out
