@@ -13,7 +13,19 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["atomic_write", "atomic_path"]
+__all__ = ["atomic_write", "atomic_path", "check_writable"]
+
+
+def check_writable(path: str | os.PathLike[str]) -> None:
+    """Check, before a run, that a file can be written at ``path`` later (its folder made if
+    missing, a probe file created and removed); an ``OSError`` says why not."""
+    target = Path(path)
+    if target.is_dir():
+        raise IsADirectoryError(21, "is a folder, not a file", str(target))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, probe = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".probe", dir=target.parent)
+    os.close(fd)
+    os.unlink(probe)
 
 
 def _mode_for(target: Path) -> int:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from catopt.errors import CatoptError, CheckpointError
-from catopt.fileio import atomic_path
+from catopt.fileio import atomic_path, check_writable
 from catopt.validate import integer
 
 __all__ = ["Checkpointer", "Checkpoint", "config_fingerprints", "load_checkpoint",
@@ -120,6 +120,11 @@ class Checkpointer:
                  fingerprints: dict[str, str], expect: tuple[int, float] | None = None) -> None:
         every = integer(every, "checkpoint_every", minimum=0, expected="a non-negative int")
         self.path = _file(directory)
+        try:  # found now, before the run, not after it
+            check_writable(self.path)
+        except OSError as e:
+            raise CheckpointError(f"cannot save checkpoints to {str(self.path)!r}: "
+                                  f"{e.strerror or e}") from None
         self.every = int(every)
         self.fingerprints = dict(fingerprints)
         self.expect = expect

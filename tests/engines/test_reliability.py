@@ -157,3 +157,13 @@ def test_a_plan_for_many_workers_is_not_quadratic() -> None:
         for q, common in plan.neighbors[r].items():
             theirs = set(plan.agents[q].coords.tolist())
             assert set(common.tolist()) == mine & theirs
+
+
+def test_an_unwritable_checkpoint_folder_is_found_before_the_run(bowl, tmp_path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    seen = []
+    with pytest.raises(co.CheckpointError, match="cannot save checkpoints"):
+        co.solve(bowl, step=0.1, steps=5, checkpoint=blocker / "ck",
+                 callback=lambda t, x, f, g: seen.append(t))
+    assert seen == []  # no step was taken
