@@ -8,6 +8,9 @@ out=docs/gallery/img
 mkdir -p "$out"
 PYTHONPATH=. $PY examples/multitask.py --quick --outdir "$out" > /dev/null
 PYTHONPATH=. $PY examples/two_layer_linear.py --quick --outdir "$out" > /dev/null
+PYTHONPATH=. $PY examples/theta_lazy.py --quick --outdir "$out" > /dev/null
+PYTHONPATH=. $PY examples/dlgn.py --quick --outdir "$out" > /dev/null
+PYTHONPATH=. $PY examples/sagd_interpolation.py --quick --outdir "$out" > /dev/null
 PYTHONPATH=. $PY examples/sensor_field.py --outdir "$out" > /dev/null
 PYTHONPATH=. $PY scripts/docs_images.py > /dev/null
 echo "gallery figures in $out"

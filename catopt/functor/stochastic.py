@@ -43,7 +43,13 @@ def minibatch_problem(
     ``objective(x, **batch)`` (or ``objective(*variables, **batch)`` for a named space)
     receives the rows of each data array (leading axis = samples) in the batch; it should
     average over them, so the minibatch gradient is an unbiased estimate of the full one.
+    ``backend="jax"`` is refused: its jitted gradient would keep the first batch it traced.
     """
+    if backend == "jax" or getattr(backend, "name", None) == "jax":
+        # the JAX backend jits the objective: the batch read from the closure at trace time
+        # would be baked in, and every "fresh" minibatch would silently be the first one
+        raise CatoptError("minibatch_problem: backend='jax' is not supported (jit would fix "
+                          "the first minibatch); use the default autograd backend")
     sizes = {len(v) for v in data.values()}
     if len(sizes) != 1:
         raise CatoptError(f"minibatch data arrays must have one number of rows, got {sizes}")

@@ -146,3 +146,6 @@ def test_minibatch_streams_are_independent_reproducible_and_unbiased() -> None:
     assert p.objective(w) == pytest.approx(np.mean((X @ w - y) ** 2))
     with pytest.raises(co.CatoptError, match="batch_size"):
         minibatch_problem(loss, 3, [], {"X": X, "y": y}, 0, s1)
+    # JAX would jit the first batch into the gradient: refused, not silently deterministic
+    with pytest.raises(co.CatoptError, match="backend='jax'"):
+        minibatch_problem(loss, 3, [], {"X": X, "y": y}, 10, s1, backend="jax")
