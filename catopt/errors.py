@@ -81,9 +81,12 @@ class DivergenceError(CatoptError):
 
     Attributes
     ----------
-    x : the last finite state (flat vector)
-    iteration : the iteration at which ``x`` was the state
-    hint : a suggestion, for example the step compared with a curvature estimate
+    x
+        The last finite state (flat vector)
+    iteration
+        The iteration at which ``x`` was the state
+    hint
+        A suggestion, for example the step compared with a curvature estimate
     """
 
     def __init__(self, message: str, *, x: Any, iteration: int, hint: str = "") -> None:

@@ -18,13 +18,18 @@ class Trajectory:
 
     Attributes
     ----------
-    x : the final state (flat).
-    states : the states recorded every ``record_every`` steps, shape ``(k, n)``; the initial
+    x
+        The final state (flat).
+    states
+        The states recorded every ``record_every`` steps, shape ``(k, n)``; the initial
         and the final state are always included.
-    iterations : the iteration of each recorded state.
-    objective : the objective at every iteration (``steps + 1`` values), when the system knows
+    iterations
+        The iteration of each recorded state.
+    objective
+        The objective at every iteration (``steps + 1`` values), when the system knows
         its objective; else None.
-    space : the state space (names, shapes, labels).
+    space
+        The state space (names, shapes, labels).
     """
 
     x: np.ndarray
@@ -73,13 +78,20 @@ class SolveResult:
 
     Attributes
     ----------
-    x : the final iterate (flat); ``x_by_name`` gives it as named arrays.
-    objective : the objective at ``x``.
-    history : the objective at every iterate ``x_0, ..., x_final``.
-    grad_norms : the gradient norm at every iterate.
-    iterations : the number of steps taken.
-    converged : whether the gradient norm reached ``tol``.
-    message : why the run stopped.
+    x
+        The final iterate (flat); ``x_by_name`` gives it as named arrays.
+    objective
+        The objective at ``x``.
+    history
+        The objective at every iterate ``x_0, ..., x_final``.
+    grad_norms
+        The gradient norm at every iterate.
+    iterations
+        The number of steps taken.
+    converged
+        Whether the gradient norm reached ``tol``.
+    message
+        Why the run stopped.
     """
 
     x: np.ndarray

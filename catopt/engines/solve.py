@@ -84,33 +84,49 @@ def solve(
 
     Parameters
     ----------
-    x0 : initial state: None (zeros), a number, a flat vector, or a mapping by variable name
+    problem
+        The (composite) open problem whose objective ``f`` is minimized.
+    x0
+        Initial state: None (zeros), a number, a flat vector, or a mapping by variable name
         or coordinate label.
-    step : a number, a step rule, or a function of the iteration; None estimates the curvature
+    step
+        A number, a step rule, or a function of the iteration; None estimates the curvature
         ``L`` at ``x0`` and uses ``1 / L``.
-    steps : the most steps to take.
-    tol : stop once the gradient norm is at most ``tol``.
-    engine : ``"local"`` (in-process), ``"mpi"`` (``workers`` is the number of MPI ranks), or
+    steps
+        The most steps to take.
+    tol
+        Stop once the gradient norm is at most ``tol``.
+    engine
+        ``"local"`` (in-process), ``"mpi"`` (``workers`` is the number of MPI ranks), or
         ``"jax"`` (composites of box families, whole chunks of steps jitted).
         None (the default) is ``"local"``, except in a process that is one rank of an MPI
         world of several (started by ``mpiexec`` or ``srun``), where it is ``"mpi"``.
-    callback : ``callback(t, x, f, grad_norm)`` each step; returning True stops the run.
-    progress : show a progress bar (None: only on an interactive terminal).
-    checkpoint : a folder to save checkpoints in: every ``checkpoint_every`` steps (0: only at
+    workers
+        The number of MPI ranks for ``engine="mpi"`` (None: the CPU count); ranks beyond the
+        number of leaf boxes idle. The other engines run in one process and refuse it.
+    callback
+        ``callback(t, x, f, grad_norm)`` each step; returning True stops the run.
+    progress
+        Show a progress bar (None: only on an interactive terminal).
+    checkpoint
+        A folder to save checkpoints in: every ``checkpoint_every`` steps (0: only at
         the end), at the end, and on Ctrl-C, which then raises
-        :class:`~catopt.errors.RunInterrupted` saying how to resume.
-    resume : a folder (or ``.npz`` file) holding a checkpoint: continue that run from its
+        `catopt.errors.RunInterrupted` saying how to resume.
+    checkpoint_every
+        Steps between checkpoints (0: only at the end and on Ctrl-C).
+    resume
+        A folder (or ``.npz`` file) holding a checkpoint: continue that run from its
         iteration and state (``x0`` is ignored); the problem, step and ``sync_every`` must be
         the same, and the result is the one the uninterrupted run would have reached. Unless
         ``checkpoint`` is given, new checkpoints go to the same folder.
-
-    Options of ``engine="mpi"`` (see :func:`catopt.engines.mpi_engine.run_mpi`):
-    ``sync_every=k`` (k local steps between exchanges: an inexact variant, not gradient
-    descent), ``reduction``, ``partition``, ``costs``, ``timeout``, ``mpiexec_args``.
-
-    Options of ``engine="jax"`` (see :func:`catopt.engines.jax_engine.run_jax`): ``chunk``
-    (steps per jitted call, default 100), ``objectives`` and ``grads`` (per-box JAX functions
-    for autograd families; families made with ``backend="jax"`` need none).
+    **options
+        Options of the chosen engine. ``engine="mpi"`` (see
+        `catopt.engines.mpi_engine.run_mpi`) takes ``sync_every=k`` (k local steps
+        between exchanges: an inexact variant, not gradient descent), ``reduction``,
+        ``partition``, ``costs``, ``timeout`` and ``mpiexec_args``. ``engine="jax"`` (see
+        `catopt.engines.jax_engine.run_jax`) takes ``chunk`` (steps per jitted call, default
+        100), ``objectives`` and ``grads`` (per-box JAX functions for autograd families;
+        families made with ``backend="jax"`` need none). ``engine="local"`` takes none.
 
     Returns
     -------

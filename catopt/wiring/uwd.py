@@ -51,12 +51,16 @@ class UWD:
 
     Parameters
     ----------
-    boxes : sequence of ``(name, junction_names)`` pairs, one per box, ports in order.
+    boxes
+        Sequence of ``(name, junction_names)`` pairs, one per box, ports in order.
         Box names may repeat.
-    outer : the junction name of each outer port, in order.
-    junctions : all junction names in order; by default the order of first appearance, outer
+    outer
+        The junction name of each outer port, in order.
+    junctions
+        All junction names in order; by default the order of first appearance, outer
         ports first. Give it to add junctions that no port touches.
-    shapes : mapping from junction name to its shape; junctions not named are scalars.
+    shapes
+        Mapping from junction name to its shape; junctions not named are scalars.
     """
 
     __slots__ = ("_boxes", "_box_ports", "_junctions", "_jindex", "_shapes", "_outer", "_hash")
