@@ -23,6 +23,7 @@ __all__ = [
     "SpecError",
     "LimitError",
     "RunInterrupted",
+    "RisingObjectiveWarning",
 ]
 
 
@@ -126,3 +127,9 @@ class RunInterrupted(CatoptError):
         self.checkpoint = checkpoint
         self.x = x
         super().__init__(message)
+
+
+class RisingObjectiveWarning(UserWarning):
+    """Warned once by ``solve`` when, under a constant step, the objective rose over a window
+    of steps: the step exceeds ``2/L`` somewhere on the run (below it gradient descent never
+    rises). The message compares the step with ``2 / estimate_curvature``."""

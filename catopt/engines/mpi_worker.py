@@ -28,6 +28,7 @@ import json
 import os
 import pickle
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -46,23 +47,75 @@ __all__ = ["spmd_solve", "main", "REDUCTIONS"]
 REDUCTIONS = ("auto", "allreduce", "neighbor")
 
 
+#: exit status of a rank ended by its watchdog (see ``_Watchdog``)
+STALL_EXIT = 75
+#: the default of ``stall_timeout``: seconds a rank may wait for the others
+STALL_TIMEOUT = 600.0
+
+
+class _Watchdog(threading.Thread):
+    """The timeout path of every collective: armed while this rank waits for the others
+    (paused while it computes its own blocks), it ends the rank with a message when one wait
+    lasts more than ``limit`` seconds, and mpiexec then ends the whole job. Without it a rank
+    that stopped taking part in the collectives would leave the others waiting forever."""
+
+    def __init__(self, rank: int, limit: float | None) -> None:
+        super().__init__(daemon=True, name=f"catopt-watchdog-{rank}")
+        self.rank = rank
+        self.limit = limit
+        self.since: float | None = None
+        self.done = threading.Event()
+        if limit is not None:
+            self.start()
+
+    def arm(self) -> None:
+        self.since = time.monotonic()
+
+    def pause(self) -> None:
+        self.since = None
+
+    def stop(self) -> None:
+        self.done.set()
+
+    def run(self) -> None:
+        assert self.limit is not None
+        while not self.done.wait(min(1.0, self.limit / 4)):
+            since = self.since
+            if since is not None and time.monotonic() - since > self.limit:
+                sys.stderr.write(
+                    f"catopt: MPI rank {self.rank} waited more than {self.limit:g} s for the "
+                    f"other ranks in a collective (stall_timeout={self.limit:g}); ending the "
+                    f"job\n")
+                sys.stderr.flush()
+                os._exit(STALL_EXIT)
+
+
 class _Poll:
     """Completes non-blocking collectives: ``Wait`` (MPI busy-waits), or with
     ``CATOPT_MPI_POLL=1`` ``Test`` with short sleeps, which hands the core to other ranks when
     a node runs more ranks than it has cores (measured on 2 cores and 4 ranks: busy-waiting
     was still faster there, so it is not the default)."""
 
-    def __init__(self, comm: Any) -> None:
+    def __init__(self, comm: Any, dog: _Watchdog | None = None) -> None:
         self.sleepy = os.environ.get("CATOPT_MPI_POLL") == "1"
+        self.dog = dog
 
     def __call__(self, req: Any) -> None:
         if not self.sleepy:
             req.Wait()
-            return
-        pause = 2e-5
-        while not req.Test():
-            time.sleep(pause)
-            pause = min(pause * 2, 1e-3)
+        else:
+            pause = 2e-5
+            while not req.Test():
+                time.sleep(pause)
+                pause = min(pause * 2, 1e-3)
+        if self.dog is not None:
+            self.dog.arm()  # progress: the next wait is timed from here
+
+
+def _displacements(counts: list[int]) -> list[int]:
+    """Offsets of consecutive blocks of ``counts`` items: one per count (none for a rank
+    with no neighbours, which an idle rank is)."""
+    return np.cumsum([0, *counts])[:-1].astype(np.int64).tolist()
 
 
 class _Exchange:
@@ -98,12 +151,16 @@ class _Exchange:
         self.idx = [np.searchsorted(sh_coords, plan.neighbors[rank][q]) for q in nbrs]
         counts = np.array([i.size for i in self.idx], dtype=np.int64)
         self.counts = counts.tolist()
-        self.displs = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64).tolist()
+        self.displs = _displacements(self.counts)
         self.send = np.zeros(int(counts.sum()))
         self.recv = np.zeros(int(counts.sum()))
         self.order = sorted(nbrs + [rank])  # summation order of ``reduce``: ranks ascending
         self.rank = rank
         self.topo = None
+        # whether this rank takes part in the reduction each step: Allreduce is collective
+        # over all ranks (idle ones too) whenever anything is shared; neighbour collectives
+        # only involve ranks that share something
+        self.active = bool(plan.shared.size) if kind == "allreduce" else bool(self.sh.size)
         self.grad_bytes = 8 * self.buf.size if self.sh.size else 0
         if kind == "neighbor":
             self.topo = comm.Create_dist_graph_adjacent(nbrs, nbrs, reorder=False)
@@ -130,9 +187,9 @@ class _Exchange:
         self.g_send_k = np.concatenate(send_k).astype(np.int64) if send_k else np.zeros(0, int)
         r_counts = [r.size for r in recv_s]
         self.g_counts = s_counts
-        self.g_displs = np.concatenate([[0], np.cumsum(s_counts)[:-1]]).astype(np.int64).tolist()
+        self.g_displs = _displacements(s_counts)
         self.g_rcounts = r_counts
-        self.g_rdispls = np.concatenate([[0], np.cumsum(r_counts)[:-1]]).astype(np.int64).tolist()
+        self.g_rdispls = _displacements(r_counts)
         self.g_own_k = own_k
         all_s = np.concatenate([mine[own_k]] + recv_s).astype(np.int64)
         perm = np.argsort(all_s, kind="stable")
@@ -257,8 +314,12 @@ def spmd_solve(
     start: int = 0,
     history: list[float] | None = None,
     grad_norms: list[float] | None = None,
+    stall_timeout: float | None = STALL_TIMEOUT,
 ) -> dict[str, Any]:
     """Run gradient descent on this rank's agent; collective over ``comm``.
+
+    A rank that waits more than ``stall_timeout`` seconds for the others in one collective
+    ends itself, and so the job (None: wait forever).
 
     Returns, on rank 0, a dict with ``x`` (full), ``history``, ``grad_norms``, ``iterations``,
     ``converged``, ``message``, ``stats``; on other ranks the same without ``x`` and histories.
@@ -281,7 +342,13 @@ def spmd_solve(
     natural = getattr(rule, "natural", True)
     k_sync = int(sync_every)
     index = problem.gather_index.astype(np.int64)
-    wait = _Poll(comm)
+    if stall_timeout is not None and not (isinstance(stall_timeout, (int, float))
+                                          and stall_timeout > 0):
+        raise CatoptError(f"stall_timeout must be a positive number of seconds or None, got "
+                          f"{stall_timeout!r}")
+    dog = _Watchdog(rank, None if stall_timeout is None else float(stall_timeout))
+    dog.arm()
+    wait = _Poll(comm, dog)
     exch, trial_times = _choose_reduction(comm, plan, rank, reduction, index,
                                           problem.block_offsets.astype(np.int64), wait)
     sh = exch.sh
@@ -341,6 +408,7 @@ def spmd_solve(
     try:
         while True:
             c0 = time.perf_counter()
+            dog.pause()  # computing its own blocks is not waiting for the others
             np.take(x, gather, out=xs_buf)
             j = 0
             try:
@@ -350,9 +418,10 @@ def spmd_solve(
             except CatoptError as e:
                 raise type(e)(f"box {names[j]!r}: {e}") from e
             g = np.bincount(gather, weights=gs, minlength=m)
+            dog.arm()
             c1 = time.perf_counter()
             exchange = k_sync == 1
-            if exchange and sh.size:
+            if exchange and exch.active:
                 g[sh] = exch.reduce_grad(gs, g[sh])
             go = g[owned]
             scal[nb_r] = go @ go
@@ -418,6 +487,7 @@ def spmd_solve(
     ct = comm.gather((np.asarray(comp_t), np.asarray(comm_t)), root=0)
     exch.free()
     grad_bytes = comm.allgather(exch.grad_bytes)
+    dog.stop()
     out: dict[str, Any] = {"iterations": t, "converged": converged, "message": message}
     if rank == 0:
         comp = np.array([c[0] for c in ct])

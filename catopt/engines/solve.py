@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -11,12 +12,12 @@ import numpy as np
 from catopt.engines.checkpoint import Checkpointer, config_fingerprints, load_checkpoint
 from catopt.engines.local import run_local
 from catopt.engines.results import SolveResult
-from catopt.errors import CatoptError, EngineError
+from catopt.errors import CatoptError, EngineError, RisingObjectiveWarning
 from catopt.functor.curvature import estimate_curvature
-from catopt.functor.steps import as_step_rule
+from catopt.functor.steps import Constant, as_step_rule
 from catopt.problems.open_problem import OpenProblem
 
-__all__ = ["solve", "initial_state", "ENGINES"]
+__all__ = ["solve", "initial_state", "ENGINES", "RISE_WINDOW"]
 
 #: engine name -> "module:function" running it, imported when first used
 ENGINES: dict[str, str] = {
@@ -29,7 +30,7 @@ ENGINES: dict[str, str] = {
 ENGINE_OPTIONS: dict[str, set[str]] = {
     "local": set(),
     "mpi": {"sync_every", "reduction", "partition", "costs", "plan", "timeout", "mpiexec",
-            "mpiexec_args"},
+            "mpiexec_args", "stall_timeout"},
     "jax": {"chunk", "objectives", "grads"},
 }
 
@@ -123,7 +124,8 @@ def solve(
         Options of the chosen engine. ``engine="mpi"`` (see
         `catopt.engines.mpi_engine.run_mpi`) takes ``sync_every=k`` (k local steps
         between exchanges: an inexact variant, not gradient descent), ``reduction``,
-        ``partition``, ``costs``, ``timeout`` and ``mpiexec_args``. ``engine="jax"`` (see
+        ``partition``, ``costs``, ``timeout``, ``stall_timeout`` and ``mpiexec_args``.
+        ``engine="jax"`` (see
         `catopt.engines.jax_engine.run_jax`) takes ``chunk`` (steps per jitted call, default
         100), ``objectives`` and ``grads`` (per-box JAX functions for autograd families;
         families made with ``backend="jax"`` need none). ``engine="local"`` takes none.
@@ -137,6 +139,16 @@ def solve(
     ------
     DivergenceError
         When the state or objective becomes NaN or infinite; it carries the last finite state.
+    EngineError
+        For an unknown engine, an option the engine does not take, or ``workers`` with an
+        engine that runs in one process.
+
+    Warns
+    -----
+    RisingObjectiveWarning
+        Once per run, when a constant step let the objective rise over a window of
+        ``RISE_WINDOW`` steps (gradient descent with a step below ``2/L`` never does), with
+        the step compared to ``2 / estimate_curvature`` at the final iterate.
     """
     if not isinstance(problem, OpenProblem):
         raise CatoptError(f"solve takes an OpenProblem, got {type(problem).__name__}")
@@ -191,9 +203,14 @@ def solve(
         options["checkpoint"] = Checkpointer(checkpoint, checkpoint_every, fps, expect)
     elif checkpoint_every:
         raise CatoptError("checkpoint_every needs a checkpoint folder: checkpoint=DIR")
-    if engine == "local":  # one process; ``workers`` does not apply
-        return run_local(problem, x, rule, int(steps), tol, callback=callback,
-                         progress=progress, **options)
+    if workers is not None and engine != "mpi":  # silently ignoring it misled users
+        raise EngineError(f"workers={workers!r} applies to engine='mpi' only; engine={engine!r} "
+                          f"runs in one process (drop workers, or pass engine='mpi')")
+    if engine == "local":
+        result = run_local(problem, x, rule, int(steps), tol, callback=callback,
+                           progress=progress, **options)
+        _warn_if_rising(problem, rule, result, sync_every)
+        return result
     import importlib
 
     module, _, attr = ENGINES[engine].partition(":")
@@ -201,5 +218,42 @@ def solve(
         runner = getattr(importlib.import_module(module), attr)
     except ImportError as e:
         raise EngineError(f"engine {engine!r} is not available: {e}") from None
-    return runner(problem, x, rule, int(steps), tol, workers=workers, callback=callback,
-                  progress=progress, **options)
+    result = runner(problem, x, rule, int(steps), tol, workers=workers, callback=callback,
+                    progress=progress, **options)
+    _warn_if_rising(problem, rule, result, sync_every)
+    return result
+
+
+#: the window (in steps) over which a rising objective is reported
+RISE_WINDOW = 10
+
+
+def _warn_if_rising(problem: OpenProblem, rule: Any, result: SolveResult,
+                    sync_every: int = 1) -> None:
+    """Warn once if, under a constant step, ``f(x_{t+W}) > f(x_t)`` beyond roundoff for some
+    ``t`` (``W = RISE_WINDOW``): the step is then too long for the curvature somewhere on
+    the run (below ``2/L`` the objective never rises). Step rules that may rise by design
+    (schedules, momentum, stochastic) and ``sync_every > 1`` (not gradient descent) are not
+    judged."""
+    if not isinstance(rule, Constant) or sync_every != 1:
+        return
+    h = np.asarray(result.history, dtype=float)
+    if h.size <= RISE_WINDOW or not np.isfinite(h).all():
+        return
+    rise = h[RISE_WINDOW:] - h[:-RISE_WINDOW]
+    slack = 1e-9 * np.maximum(np.abs(h[:-RISE_WINDOW]), 1e-300)
+    bad = np.flatnonzero(rise > slack)
+    if bad.size == 0:
+        return
+    t = int(bad[0])
+    try:
+        lam = float(estimate_curvature(problem, np.asarray(result.x, dtype=float)))
+    except CatoptError:
+        lam = float("nan")
+    bound = f"2/L = {2 / lam:.3g} (L = {lam:.3g}, estimate_curvature at the final iterate)" \
+        if np.isfinite(lam) and lam > 0 else "2/L (L the curvature; see estimate_curvature)"
+    warnings.warn(RisingObjectiveWarning(
+        f"the objective rose from {h[t]:.6g} at iteration {t} to {h[t + RISE_WINDOW]:.6g} at "
+        f"iteration {t + RISE_WINDOW}: the step {rule.eta:.3g} is too long somewhere on this "
+        f"run; gradient descent is stable below {bound}: try a smaller step, or step=None"),
+        stacklevel=3)
