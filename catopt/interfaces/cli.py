@@ -84,7 +84,8 @@ def _with_spec_options(f: Any) -> Any:
     return f
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"],
+                                           "show_default": True})
 @click.version_option(__version__, prog_name="catopt")
 def main() -> None:
     """catopt: compose optimization problems along wiring diagrams, solve them distributed."""
@@ -144,19 +145,33 @@ def draw(target: str, output: str, port_labels: bool, plain_two_port: bool, syst
 
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
-@click.option("--engine", type=click.Choice(["local", "mpi"]), default=None)
-@click.option("--workers", type=click.IntRange(min=1), default=None)
-@click.option("--step", type=float, default=None)
-@click.option("--steps", type=click.IntRange(min=0), default=None)
-@click.option("--tol", type=float, default=None)
+@click.option("--engine", type=click.Choice(["local", "mpi"]), default=None,
+              show_default="the spec's [solve] engine, else local (mpi under mpiexec/srun)",
+              help="Where to run: in this process, or on MPI ranks.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              show_default="the spec's, else the CPU count",
+              help="MPI ranks for --engine mpi (more than the boxes is fine: the rest idle).")
+@click.option("--step", type=float, default=None,
+              show_default="the spec's [solve] step, else 1/L from the curvature at x0",
+              help="Gradient step; stable below 2/L.")
+@click.option("--steps", type=click.IntRange(min=0), default=None,
+              show_default="the spec's [solve] steps, else 1000",
+              help="The most gradient steps to take.")
+@click.option("--tol", type=float, default=None,
+              show_default="the spec's [solve] tol, else none: run all steps",
+              help="Stop once the gradient norm is at most this.")
 @click.option("--output", type=click.Path(dir_okay=False), default=None,
-              help="Write the result as JSON.")
+              show_default="none", help="Write the result as JSON.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
-              help="Plot objective and gradient norm (PNG, SVG or PDF).")
+              show_default="none",
+              help="Plot f(x_t) and the gradient norm (PNG, SVG or PDF).")
 @click.option("--checkpoint", type=click.Path(file_okay=False), default=None,
-              help="Save checkpoints in this folder.")
-@click.option("--checkpoint-every", type=click.IntRange(min=1), default=None)
+              show_default="none", help="Save checkpoints in this folder.")
+@click.option("--checkpoint-every", type=click.IntRange(min=1), default=None,
+              show_default="only at the end and on Ctrl-C",
+              help="Steps between checkpoints (needs --checkpoint).")
 @click.option("--resume", type=click.Path(file_okay=False), default=None,
+              show_default="none: start from x0",
               help="Resume from the checkpoint in this folder.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, no summary.")
 @_with_spec_options
@@ -209,9 +224,11 @@ def run(spec: str, engine: str | None, workers: int | None, step: float | None,
 
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
-@click.option("--points", type=click.IntRange(min=1), default=5)
-@click.option("--step", type=float, default=0.1)
-@click.option("--seed", type=int, default=0)
+@click.option("--points", type=click.IntRange(min=1), default=5,
+              help="Random points to compare the two sides at.")
+@click.option("--step", type=float, default=0.1,
+              help="Step of the gradient-descent square.")
+@click.option("--seed", type=int, default=0, help="Seed of the random points.")
 @_with_spec_options
 @_version
 def check(spec: str, points: int, step: float, seed: int, allow_import: bool,
