@@ -272,7 +272,8 @@ class UWD:
         return substitute(self, fillers, qualify=qualify)
 
     def to_json(self, **kwargs: Any) -> str:
-        """Catlab ACSet JSON (Box, Port, OuterPort, Junction); see ``catopt.wiring.to_json``."""
+        """Catlab ACSet JSON (Box, Port, OuterPort, Junction and the attribute-type tables);
+        see ``catopt.wiring.to_json``."""
         from catopt.wiring.acset_json import to_json
 
         return to_json(self, **kwargs)
@@ -284,11 +285,14 @@ class UWD:
         return to_acset(self)
 
     @classmethod
-    def from_json(cls, text: str | bytes) -> UWD:
-        """Read Catlab ACSet JSON, as written by ``to_json`` or by Catlab.jl."""
+    def from_json(cls, text: str | bytes, *, types: Mapping[Any, Any] | None = None) -> UWD:
+        """Read Catlab ACSet JSON (as written by ``to_json``, by Catlab.jl/ACSets.jl, with
+        attribute-type tables, or by older catopt) or a SyntacticModels ``UWDExpr``;
+        ``types`` maps a typed diagram's Catlab types to shapes (see
+        ``catopt.wiring.acset_json.from_acset``)."""
         from catopt.wiring.acset_json import from_json
 
-        return from_json(text)
+        return from_json(text, types=types)
 
     def to_networkx(self) -> Any:
         """A bipartite ``networkx.MultiGraph`` of boxes and junctions, one edge per port."""
