@@ -261,10 +261,14 @@ def _fallback(graph: Any, path: Path, fmt: str) -> Path:
     import networkx as nx
 
     nodes, edges = parse_dot(graph.source)
+    # a junction's name (node jlK) is written beside its dot (node jK), not laid out
+    names = {v: "j" + v[2:] for v in nodes if v.startswith("jl") and "j" + v[2:] in nodes}
     g = nx.Graph()
-    g.add_nodes_from(nodes)
+    g.add_nodes_from(v for v in nodes if v not in names)
     g.add_edges_from(edges)
     pos = nx.spring_layout(g, seed=0)
+    for v, j in names.items():
+        pos[v] = pos[j]
     fig, ax = plt.subplots(figsize=(7, 5))
     nx.draw_networkx_edges(g, pos, ax=ax)
     dots = [v for v, a in nodes.items() if a.get("shape") == "point" and a.get("style") != "invis"]
@@ -276,7 +280,7 @@ def _fallback(graph: Any, path: Path, fmt: str) -> Path:
     for v, a in nodes.items():
         text = (a.get("label") or a.get("xlabel", "")).replace("\\n", "\n")
         if text and a.get("style") != "invis":
-            offset = 0.06 if v in dots else 0.0
+            offset = 0.06 if v in dots or v in names else 0.0
             ax.annotate(text, pos[v], xytext=(pos[v][0] + offset, pos[v][1] + offset),
                         ha="center", va="center", fontsize=8)
     ax.axis("off")
