@@ -165,6 +165,8 @@ def draw(target: str, output: str, port_labels: bool, plain_two_port: bool, syst
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
               show_default="none",
               help="Plot f(x_t) and the gradient norm (PNG, SVG or PDF).")
+@click.option("--f-star", "f_star", type=float, default=None, show_default="none: plot f(x_t)",
+              help="A known optimal value: --plot then shows the gap f(x_t) - f*.")
 @click.option("--checkpoint", type=click.Path(file_okay=False), default=None,
               show_default="none", help="Save checkpoints in this folder.")
 @click.option("--checkpoint-every", type=click.IntRange(min=1), default=None,
@@ -178,7 +180,8 @@ def draw(target: str, output: str, port_labels: bool, plain_two_port: bool, syst
 @_version
 def run(spec: str, engine: str | None, workers: int | None, step: float | None,
         steps: int | None, tol: float | None, output: str | None, plot_path: str | None,
-        checkpoint: str | None, checkpoint_every: int | None, resume: str | None, quiet: bool,
+        f_star: float | None, checkpoint: str | None, checkpoint_every: int | None,
+        resume: str | None, quiet: bool,
         allow_import: bool, allow_outside: bool) -> None:
     """Solve the composite problem of SPEC by distributed gradient descent."""
     from catopt.engines.solve import solve
@@ -209,7 +212,7 @@ def run(spec: str, engine: str | None, workers: int | None, step: float | None,
     if plot_path:
         from catopt.interfaces.plot import plot_result
 
-        plot_result(result, plot_path, title=s.title)
+        plot_result(result, plot_path, title=s.title, f_star=f_star)
     if not quiet:
         click.echo(f"{s.title or spec}: {result.message}")
         click.echo(f"  objective {result.objective:.10g} after {result.iterations} iterations, "

@@ -86,10 +86,14 @@ def _objective_axis(ax: Any, values: Any, f_star: float | None) -> None:
         ax.set_title(f"objective gap to f* = {f_star:.6g}")
     else:
         finite = values[np.isfinite(values)]
+        ax.plot(it, values, color="C0")
         if finite.size and finite.min() > 0:
-            ax.semilogy(it, values, color="C0")
-        else:
-            ax.plot(it, values, color="C0")
+            ax.set_yscale("log")
+        elif finite.size and np.ptp(finite) > 0:
+            # signed values: logarithmic far from zero, linear within |f| <= the final value's
+            # size, so both the descent from large values and where it ends are readable
+            big = float(np.abs(finite).max())
+            ax.set_yscale("symlog", linthresh=max(abs(float(finite[-1])), 1e-12 * big, 1e-300))
         ax.set_ylabel("f(x_t)")
         ax.set_title("objective")
     ax.set_xlabel("iteration")

@@ -87,3 +87,24 @@ def test_plotting_never_switches_the_matplotlib_backend(tmp_path: Path) -> None:
                          check=True).stdout
     assert out.strip() == "svg"
     assert (tmp_path / "r.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_signed_objective_is_drawn_on_a_symlog_scale() -> None:
+    p = co.OpenProblem(lambda x: anp.sum((x - 1) ** 2) - 5.0, 2)  # f from -3 down to -5
+    fig = co.solve(p, x0=30.0, step=0.1, steps=60).plot()
+    assert fig.axes[0].get_yscale() == "symlog"
+
+
+def test_cli_plot_with_f_star(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from catopt.interfaces.cli import main
+
+    spec = Path(__file__).resolve().parents[2] / "catopt/interfaces/specs/quadratics.toml"
+    out = CliRunner().invoke(main, ["run", str(spec), "--quiet", "--plot",
+                                    str(tmp_path / "p.png"), "--f-star", "-1.6997619743"])
+    assert out.exit_code == 0, out.output
+    assert (tmp_path / "p.png").stat().st_size > 5000
+    out = CliRunner().invoke(main, ["run", str(spec), "--quiet", "--plot",
+                                    str(tmp_path / "q.png"), "--f-star", "10"])
+    assert out.exit_code == 1 and "not the optimal value" in out.output
