@@ -18,8 +18,7 @@ lint: setup
 	$(PY) -m ruff check .
 
 docs: setup
-	PY=$(PY) bash scripts/gallery.sh
-	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
+	PY=$(PY) bash scripts/docs.sh
 
 bench: setup
 	$(PY) benchmarks/run.py --quick

@@ -222,16 +222,38 @@ def time_interleaved(fns: dict, y, repeat: int) -> dict:
     return {k: float(np.median(v)) for k, v in times.items()}
 
 
+class _Echo(list):
+    """A report's lines, each printed (and flushed) as it is added: a --quick run takes
+    minutes, and it used to print nothing until the end."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__()
+        self.extend(lines)
+
+    def append(self, line: str) -> None:
+        print(line, flush=True)
+        super().append(line)
+
+    def extend(self, lines) -> None:  # type: ignore[override]
+        for line in lines:
+            self.append(line)
+
+    def __iadd__(self, lines):  # type: ignore[override]
+        self.extend(lines)
+        return self
+
+
 TARGET_BOXES = 1000  # the issue's targets are stated at 1,000 quadratic boxes of 20 variables
 
 
 def part_a_b(sizes: list[int], repeat: int, rng: np.random.Generator,
              found: dict) -> list[str]:
-    lines = ["(a, b) one gradient step, ratio to the hand-fused numpy step (lower is better)",
+    lines = _Echo(["(a, b) one gradient step, ratio to the hand-fused numpy step (lower is "
+                   "better)",
              f"{'boxes':>8} {'fused numpy':>12} {'distinct':>9} {'autograd':>9} "
              f"{'family':>8} {'family+grad':>12} {'jax':>7} {'jax+grad':>9} {'jax run':>8} "
              f"{'jax run+grad':>13} {'closures':>9} "
-             f"{'flat loop':>10} {'closures/family':>16} {'closures/best':>14}"]
+             f"{'flat loop':>10} {'closures/family':>16} {'closures/best':>14}"])
     for B in sizes:
         d = diagram(B, rng)
         P, a = data(B, rng)
@@ -304,9 +326,10 @@ def part_a_b(sizes: list[int], repeat: int, rng: np.random.Generator,
 
 
 def part_c(sizes: list[int], rng: np.random.Generator, found: dict) -> list[str]:
-    lines = ["(c) scaling of the family path: time per step and peak memory (compose + step)",
-             f"{'boxes':>8} {'variables':>10} {'ms/step':>9} {'ns/var':>8} {'peak MB':>9} "
-             f"{'bytes/var':>10}"]
+    lines = _Echo(["(c) scaling of the family path: time per step and peak memory (compose "
+                   "+ step)",
+                   f"{'boxes':>8} {'variables':>10} {'ms/step':>9} {'ns/var':>8} "
+                   f"{'peak MB':>9} {'bytes/var':>10}"])
     for B in sizes:
         d = diagram(B, rng)
         P, a = data(B, rng)
@@ -327,10 +350,11 @@ def part_c(sizes: list[int], rng: np.random.Generator, found: dict) -> list[str]
 
 
 def part_d(rng: np.random.Generator) -> list[str]:
-    lines = ["(d) local against MPI engine, per step (200 autograd boxes; launch cost cancelled "
-             "by differencing two run lengths)"]
+    lines = _Echo(["(d) local against MPI engine, per step (200 autograd boxes; launch cost "
+                   "cancelled by differencing two run lengths)"])
     if shutil.which("mpiexec") is None:
-        return lines + ["  not available: no mpiexec on this machine"]
+        lines.append("  not available: no mpiexec on this machine")
+        return lines
     d = diagram(200, rng)
     P, a = data(200, rng)
     c = co.compose(d, distinct_autograd(P, a))
@@ -349,7 +373,8 @@ def part_d(rng: np.random.Generator) -> list[str]:
         try:
             mpi = per_step(engine="mpi", workers=w)
         except co.CatoptError as e:
-            return lines + [f"  MPI failed: {e}"]
+            lines.append(f"  MPI failed: {e}")
+            return lines
         lines.append(f"  workers={w}: local {local * 1e3:.2f} ms/step, MPI {mpi * 1e3:.2f} "
                      f"ms/step, ratio MPI/local {mpi / local:.2f}")
     return lines
@@ -378,8 +403,9 @@ def part_e(rng: np.random.Generator, repeat: int, found: dict) -> list[str]:
     for _ in range(repeat):
         ratios.append(timeit(comp.value_and_grad, y, 1) / timeit(own, y, 1))
     found["distinct"] = float(np.median(ratios))
-    return [f"(e) 400 distinct autograd boxes: composite gradient / sum of the boxes' own "
-            f"gradients = {np.median(ratios):.3f} (median of {repeat}; target <= 1.1)"]
+    return _Echo([f"(e) 400 distinct autograd boxes: composite gradient / sum of the boxes' "
+                  f"own gradients = {np.median(ratios):.3f} (median of {repeat}; target "
+                  f"<= 1.1)"])
 
 
 def targets(found: dict) -> list[str]:
@@ -398,7 +424,8 @@ def targets(found: dict) -> list[str]:
         (f"memory linear: bytes/variable within 1.25x ({min(bpv):.0f}-{max(bpv):.0f})", spread,
          1.25, "{:.2f}x"),
     ]
-    lines = [f"targets at {TARGET_BOXES:,} boxes of {N_VARS} variables (from the numbers above)"]
+    lines = _Echo([f"targets at {TARGET_BOXES:,} boxes of {N_VARS} variables (from the numbers "
+                   f"above)"])
     for what, value, bound, fmt in rows:
         ok = value >= -bound if bound < 0 else value <= bound
         verdict = "n/a" if not np.isfinite(value) else ("met" if ok else "NOT MET")
@@ -420,12 +447,17 @@ def main(argv: list[str] | None = None) -> None:
     else:
         sizes, scaling, repeat = [10, 100, 1000, 10_000], [1000, 10_000, 60_000], 15
     found: dict = {}
-    out = part_a_b(sizes, repeat, rng, found)
-    out += [""] + part_c(scaling, rng, found)
-    out += [""] + part_d(rng)
-    out += [""] + part_e(rng, 5 if args.quick else 11, found)
-    out += [""] + targets(found)
-    print("\n".join(out))
+    print(f"benchmarks ({'quick' if args.quick else 'full'}): each part prints its rows as they "
+          f"are measured", flush=True)
+    part_a_b(sizes, repeat, rng, found)  # every part prints its lines as it goes
+    print(flush=True)
+    part_c(scaling, rng, found)
+    print(flush=True)
+    part_d(rng)
+    print(flush=True)
+    part_e(rng, 5 if args.quick else 11, found)
+    print(flush=True)
+    targets(found)
     print(f"\n(measured in one run in {time.perf_counter() - t:.0f} s; numpy "
           f"{np.__version__}, python {sys.version.split()[0]})")
 

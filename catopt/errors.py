@@ -24,6 +24,7 @@ __all__ = [
     "SpecError",
     "LimitError",
     "RunInterrupted",
+    "RisingObjectiveWarning",
 ]
 
 
@@ -82,9 +83,12 @@ class DivergenceError(CatoptError):
 
     Attributes
     ----------
-    x : the last finite state (flat vector)
-    iteration : the iteration at which ``x`` was the state
-    hint : a suggestion, for example the step compared with a curvature estimate
+    x
+        The last finite state (flat vector)
+    iteration
+        The iteration at which ``x`` was the state
+    hint
+        A suggestion, for example the step compared with a curvature estimate
     """
 
     def __init__(self, message: str, *, x: Any, iteration: int, hint: str = "") -> None:
@@ -129,3 +133,9 @@ class RunInterrupted(CatoptError):
         self.x = x
         self.signal = signal
         super().__init__(message)
+
+
+class RisingObjectiveWarning(UserWarning):
+    """Warned once by ``solve`` when, under a constant step, the objective rose over a window
+    of steps: the step exceeds ``2/L`` somewhere on the run (below it gradient descent never
+    rises). The message compares the step with ``2 / estimate_curvature``."""

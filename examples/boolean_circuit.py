@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+from pathlib import Path
 
 import numpy as np
 
@@ -68,7 +69,9 @@ def table(theta: np.ndarray) -> str:
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer random restarts")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--outdir", type=Path, default=None,
+                        help="where to write the circuit's wiring diagram (default: none)")
     args = parser.parse_args(argv)
     rng = np.random.default_rng(args.seed)
     problem = build(PATTERNS)
@@ -108,6 +111,12 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"scalar form: formal gradient is zero:    {scalar_form_vanishes}; Boolean gradient "
           f"at a correct table flips bit 3: {bool(boolean_grad)}")
     print(f"duplicated example: flips cancel mod 2:  {cancels}")
+    if args.outdir is not None:
+        from catopt.interfaces.draw import draw
+
+        args.outdir.mkdir(parents=True, exist_ok=True)
+        draw(problem.diagram, args.outdir / "boolean_circuit_uwd.svg")
+        print(f"\nfigure: {args.outdir / 'boolean_circuit_uwd.svg'}")
     return {"recovered": recovered, "same": same, "scalar_form_vanishes": scalar_form_vanishes,
             "boolean_grad_at_correct": int(boolean_grad), "cancels": cancels}
 

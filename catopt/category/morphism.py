@@ -84,10 +84,13 @@ class Morphism:
 
     Parameters
     ----------
-    thing : an :class:`~catopt.OpenProblem`, ``OpenContinuousSystem`` or ``OpenDiscreteSystem``
+    thing
+        An :class:`~catopt.OpenProblem`, ``OpenContinuousSystem`` or ``OpenDiscreteSystem``
         whose ports are the domain wires followed by the codomain wires.
-    n_dom : how many of its ports are the domain.
-    name : the name of this generator box in expressions, drawings and compiled UWDs.
+    n_dom
+        How many of its ports are the domain.
+    name
+        The name of this generator box in expressions, drawings and compiled UWDs.
     """
 
     __slots__ = ("thing", "dom", "cod", "expr")

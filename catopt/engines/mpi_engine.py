@@ -126,11 +126,14 @@ def run_mpi(
     timeout: float | None = None,
     mpiexec: str | None = None,
     mpiexec_args: tuple[str, ...] = (),
+    stall_timeout: float | None = 600.0,
 ) -> SolveResult:
     """Gradient descent on MPI ranks (see the module docstring); arguments as
     :func:`catopt.solve`, plus ``sync_every``, ``reduction`` (``"auto"``, ``"allreduce"``,
     ``"neighbor"``), ``partition`` and ``costs`` (see :func:`compile_plan`), ``timeout``
-    (seconds for the whole launched run) and ``mpiexec``/``mpiexec_args``."""
+    (seconds for the whole launched run), ``stall_timeout`` (seconds a rank may wait for the
+    others in one collective before it ends the job; None: no limit) and
+    ``mpiexec``/``mpiexec_args``."""
     if callback is not None:
         raise EngineError("callback is not supported by the mpi engine (the iterates live on "
                           "the ranks); use checkpoint_every, or engine='local'")
@@ -142,7 +145,7 @@ def run_mpi(
         raise EngineError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
     options = {"progress": progress_enabled(progress), "sync_every": int(sync_every),
                "reduction": reduction, "checkpoint": checkpoint, "start": start,
-               "history": history, "grad_norms": grad_norms}
+               "history": history, "grad_norms": grad_norms, "stall_timeout": stall_timeout}
     world = mpi_world_size()
     if world > 1:
         return _run_in_place(problem, x0, rule, steps, tol, world, workers, partition, costs,
@@ -195,7 +198,7 @@ def _run_in_place(problem: Any, x0: np.ndarray, rule: Any, steps: int, tol: floa
 
 
 def _abort(comm: Any, rank: int, plan: ExecutionPlan, e: BaseException) -> None:
-    boxes = ", ".join(plan.agents[rank].block_names)
+    boxes = ", ".join(plan.agents[rank].block_names) or "none: idle"
     sys.stderr.write(f"catopt: MPI rank {rank} (boxes {boxes}) failed: "
                      f"{type(e).__name__}: {e}\n")
     sys.stderr.flush()
@@ -430,7 +433,12 @@ def _collect(job: Path, code: int, stderr: str, plan: ExecutionPlan,
 
 
 def _death(code: int, stderr: str, plan: ExecutionPlan) -> EngineError:
-    """A job that ended without a result and without a rank's error report: a rank died."""
+    """A job that ended without a result and without a rank's error report: a rank died,
+    or a rank's watchdog ended it after a collective waited past ``stall_timeout``."""
+    stalled = re.search(r"catopt: MPI rank \d+ waited more than[^\n]*", stderr)
+    if stalled:
+        return EngineError(stalled.group(0).removeprefix("catopt: ") + ": a rank stopped "
+                           "taking part in the collectives, or one step took that long")
     m = re.search(r"rank (\d+)[^\n]*?(?:exited on signal (\d+)[^\n]*|)", stderr)
     sig = re.search(r"signal (\d+)(?: \(([^)]+)\))?", stderr)
     tail = " ".join(stderr.strip().splitlines()[-6:])[-600:]

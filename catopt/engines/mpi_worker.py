@@ -52,23 +52,75 @@ REDUCTIONS = ("auto", "allreduce", "neighbor")
 _EXTRA = 5
 
 
+#: exit status of a rank ended by its watchdog (see ``_Watchdog``)
+STALL_EXIT = 75
+#: the default of ``stall_timeout``: seconds a rank may wait for the others
+STALL_TIMEOUT = 600.0
+
+
+class _Watchdog(threading.Thread):
+    """The timeout path of every collective: armed while this rank waits for the others
+    (paused while it computes its own blocks), it ends the rank with a message when one wait
+    lasts more than ``limit`` seconds, and mpiexec then ends the whole job. Without it a rank
+    that stopped taking part in the collectives would leave the others waiting forever."""
+
+    def __init__(self, rank: int, limit: float | None) -> None:
+        super().__init__(daemon=True, name=f"catopt-watchdog-{rank}")
+        self.rank = rank
+        self.limit = limit
+        self.since: float | None = None
+        self.done = threading.Event()
+        if limit is not None:
+            self.start()
+
+    def arm(self) -> None:
+        self.since = time.monotonic()
+
+    def pause(self) -> None:
+        self.since = None
+
+    def stop(self) -> None:
+        self.done.set()
+
+    def run(self) -> None:
+        assert self.limit is not None
+        while not self.done.wait(min(1.0, self.limit / 4)):
+            since = self.since
+            if since is not None and time.monotonic() - since > self.limit:
+                sys.stderr.write(
+                    f"catopt: MPI rank {self.rank} waited more than {self.limit:g} s for the "
+                    f"other ranks in a collective (stall_timeout={self.limit:g}); ending the "
+                    f"job\n")
+                sys.stderr.flush()
+                os._exit(STALL_EXIT)
+
+
 class _Poll:
     """Completes non-blocking collectives: ``Wait`` (MPI busy-waits), or with
     ``CATOPT_MPI_POLL=1`` ``Test`` with short sleeps, which hands the core to other ranks when
     a node runs more ranks than it has cores (measured on 2 cores and 4 ranks: busy-waiting
     was still faster there, so it is not the default)."""
 
-    def __init__(self, comm: Any) -> None:
+    def __init__(self, comm: Any, dog: _Watchdog | None = None) -> None:
         self.sleepy = os.environ.get("CATOPT_MPI_POLL") == "1"
+        self.dog = dog
 
     def __call__(self, req: Any) -> None:
         if not self.sleepy:
             req.Wait()
-            return
-        pause = 2e-5
-        while not req.Test():
-            time.sleep(pause)
-            pause = min(pause * 2, 1e-3)
+        else:
+            pause = 2e-5
+            while not req.Test():
+                time.sleep(pause)
+                pause = min(pause * 2, 1e-3)
+        if self.dog is not None:
+            self.dog.arm()  # progress: the next wait is timed from here
+
+
+def _displacements(counts: list[int]) -> list[int]:
+    """Offsets of consecutive blocks of ``counts`` items: one per count (none for a rank
+    with no neighbours, which an idle rank is)."""
+    return np.cumsum([0, *counts])[:-1].astype(np.int64).tolist()
 
 
 class _Exchange:
@@ -104,12 +156,16 @@ class _Exchange:
         self.idx = [np.searchsorted(sh_coords, plan.neighbors[rank][q]) for q in nbrs]
         counts = np.array([i.size for i in self.idx], dtype=np.int64)
         self.counts = counts.tolist()
-        self.displs = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64).tolist()
+        self.displs = _displacements(self.counts)
         self.send = np.zeros(int(counts.sum()))
         self.recv = np.zeros(int(counts.sum()))
         self.order = sorted(nbrs + [rank])  # summation order of ``reduce``: ranks ascending
         self.rank = rank
         self.topo = None
+        # whether this rank takes part in the reduction each step: Allreduce is collective
+        # over all ranks (idle ones too) whenever anything is shared; neighbour collectives
+        # only involve ranks that share something
+        self.active = bool(plan.shared.size) if kind == "allreduce" else bool(self.sh.size)
         self.grad_bytes = 8 * self.buf.size if self.sh.size else 0
         if kind == "neighbor":
             self.topo = comm.Create_dist_graph_adjacent(nbrs, nbrs, reorder=False)
@@ -136,9 +192,9 @@ class _Exchange:
         self.g_send_k = np.concatenate(send_k).astype(np.int64) if send_k else np.zeros(0, int)
         r_counts = [r.size for r in recv_s]
         self.g_counts = s_counts
-        self.g_displs = np.concatenate([[0], np.cumsum(s_counts)[:-1]]).astype(np.int64).tolist()
+        self.g_displs = _displacements(s_counts)
         self.g_rcounts = r_counts
-        self.g_rdispls = np.concatenate([[0], np.cumsum(r_counts)[:-1]]).astype(np.int64).tolist()
+        self.g_rdispls = _displacements(r_counts)
         self.g_own_k = own_k
         all_s = np.concatenate([mine[own_k]] + recv_s).astype(np.int64)
         perm = np.argsort(all_s, kind="stable")
@@ -259,7 +315,8 @@ class MpiEvaluator:
     interruptible = False  # Ctrl-C reaches the launcher, which ends the job
 
     def __init__(self, comm: Any, problem: Any, plan: ExecutionPlan, x0: np.ndarray, rule: Any,
-                 *, sync_every: int = 1, reduction: str = "auto") -> None:
+                 *, sync_every: int = 1, reduction: str = "auto",
+                 stall_timeout: float | None = STALL_TIMEOUT) -> None:
         from mpi4py import MPI
 
         self.MPI = MPI
@@ -281,7 +338,14 @@ class MpiEvaluator:
         self.base = np.asarray(x0, dtype=float)
         self.owned = a.owned
         self.k_sync = int(sync_every)
-        self.wait = _Poll(comm)
+        if stall_timeout is not None and (isinstance(stall_timeout, bool) or not (
+                isinstance(stall_timeout, (int, float)) and stall_timeout > 0)):
+            raise CatoptError(f"stall_timeout must be a positive number of seconds or None, "
+                              f"got {stall_timeout!r}")
+        # the timeout path of every collective: armed while this rank waits for the others
+        self.dog = _Watchdog(rank, None if stall_timeout is None else float(stall_timeout))
+        self.dog.arm()
+        self.wait = _Poll(comm, self.dog)
         self.exch, self.trial_times = _choose_reduction(
             comm, plan, rank, reduction, flow.gather_index.astype(np.int64),
             flow.offsets.astype(np.int64), self.wait)
@@ -327,7 +391,8 @@ class MpiEvaluator:
         return old
 
     def close(self) -> None:
-        """Give back the signal handlers."""
+        """Give back the signal handlers; stop the watchdog."""
+        self.dog.stop()
         for sig, h in self._handlers.items():
             signal.signal(sig, h)
         self._handlers = {}
@@ -395,10 +460,12 @@ class MpiEvaluator:
         stepped = False
         for i in range(k + final):
             c0 = time.perf_counter()
+            self.dog.pause()  # computing its own leaves is not waiting for the others
             _, _, fs = program.run(x, "value_and_field", values=scal)
             f = np.bincount(self.gather, weights=fs, minlength=m)
+            self.dog.arm()
             c1 = time.perf_counter()
-            if self.k_sync == 1 and sh.size:
+            if self.k_sync == 1 and self.exch.active:
                 f[sh] = self.exch.reduce_grad(fs, f[sh])
             fo = f[self.owned]
             scal[nb] = fo @ fo if fo.size else 0.0
@@ -476,13 +543,15 @@ class MpiEvaluator:
 
 def spmd_solve(comm: Any, problem: Any, plan: ExecutionPlan, x0: np.ndarray, rule: Any,
                steps: int, tol: float | None, *, progress: bool = False, sync_every: int = 1,
-               reduction: str = "auto", **options: Any) -> SolveResult:
+               reduction: str = "auto", stall_timeout: float | None = STALL_TIMEOUT,
+               **options: Any) -> SolveResult:
     """Run gradient descent on this rank's agent: the one driver over an
     :class:`MpiEvaluator`; collective over ``comm``. Every rank returns the result with the
     full ``x``; ``stats`` are complete on rank 0. A collective failure (divergence, a
     checkpoint that does not match) raises the same :class:`~catopt.errors.CatoptError` on
     every rank."""
-    ev = MpiEvaluator(comm, problem, plan, x0, rule, sync_every=sync_every, reduction=reduction)
+    ev = MpiEvaluator(comm, problem, plan, x0, rule, sync_every=sync_every, reduction=reduction,
+                      stall_timeout=stall_timeout)
     try:
         return drive(ev, problem,
                      np.asarray(x0, dtype=float)[plan.agents[comm.Get_rank()].coords],

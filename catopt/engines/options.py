@@ -35,6 +35,8 @@ ENGINES: dict[str, EngineInfo] = {
             "costs": "the cost of each leaf: 'size', 'measure' or a sequence",
             "plan": "an ExecutionPlan to run instead of compiling one",
             "timeout": "seconds for the whole launched run",
+            "stall_timeout": "seconds a rank may wait for the others in one collective "
+                             "before it ends the job (default 600; None: no limit)",
             "mpiexec": "the mpiexec to launch",
             "mpiexec_args": "extra arguments for mpiexec",
         }),

@@ -31,13 +31,18 @@ class Trajectory:
 
     Attributes
     ----------
-    x : the final state (flat).
-    states : the states recorded every ``record_every`` steps, shape ``(k, n)``; the initial
+    x
+        The final state (flat).
+    states
+        The states recorded every ``record_every`` steps, shape ``(k, n)``; the initial
         and the final state are always included.
-    iterations : the iteration of each recorded state.
-    objective : the objective at every iteration (``steps + 1`` values), when the system knows
+    iterations
+        The iteration of each recorded state.
+    objective
+        The objective at every iteration (``steps + 1`` values), when the system knows
         its objective; else None.
-    space : the state space (names, shapes, labels).
+    space
+        The state space (names, shapes, labels).
     """
 
     x: np.ndarray
@@ -77,17 +82,24 @@ class SolveResult:
 
     Attributes
     ----------
-    x : the final iterate (flat); ``x_by_name`` gives it as named arrays.
-    objective : the objective at ``x``.
-    history : the objective at every iterate ``x_0, ..., x_final``.
-    grad_norms : the gradient norm at every iterate.
-    iterations : the number of steps taken.
-    status : why the run stopped, as an int (scipy's way): :data:`CONVERGED` (0, the gradient
-        norm reached ``tol``), :data:`MAX_STEPS` (1, all steps taken), :data:`CALLBACK` (2) or
-        :data:`STUCK` (3); :data:`STATUS` says what each means.
-    message : why the run stopped, in words.
-    converged, success : derived from ``status``.
-    stats : engine statistics (MPI: workers, reduction, bytes and times per step, ...).
+    x
+        The final iterate (flat); ``x_by_name`` gives it as named arrays.
+    objective
+        The objective at ``x``.
+    history
+        The objective at every iterate ``x_0, ..., x_final``.
+    grad_norms
+        The gradient norm at every iterate.
+    iterations
+        The number of steps taken.
+    status
+        Why the run stopped, as an int (scipy's way): ``CONVERGED`` (0, the gradient norm
+        reached ``tol``), ``MAX_STEPS`` (1, all steps taken), ``CALLBACK`` (2) or ``STUCK``
+        (3); ``STATUS`` says what each means. ``converged`` and ``success`` derive from it.
+    message
+        Why the run stopped, in words.
+    stats
+        Engine statistics (MPI: workers, reduction, bytes and times per step, ...).
 
     ``result["x"]`` reads attributes (and ``stats`` entries) by name, as scipy's
     ``OptimizeResult`` does.

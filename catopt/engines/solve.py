@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -12,9 +13,9 @@ import numpy as np
 from catopt.engines.checkpoint import Checkpointer, config_fingerprints, load_checkpoint
 from catopt.engines.options import ENGINES
 from catopt.engines.results import STUCK, SolveResult
-from catopt.errors import CatoptError, EngineError
+from catopt.errors import CatoptError, EngineError, RisingObjectiveWarning
 from catopt.functor.curvature import estimate_curvature
-from catopt.functor.steps import as_step_rule
+from catopt.functor.steps import Constant, as_step_rule
 from catopt.problems.open_problem import OpenProblem
 from catopt.validate import integer, number
 
@@ -181,7 +182,10 @@ def solve(
         raise EngineError(f"engine {engine!r} is not available: {e}") from None
     if info.takes_workers:
         options["workers"] = workers
-    return runner(problem, x, rule, steps, tol, callback=callback, progress=progress, **options)
+    result = runner(problem, x, rule, steps, tol, callback=callback, progress=progress,
+                    **options)
+    _warn_if_rising(problem, rule, result, sync_every)
+    return result
 
 
 def solve_z2(problem: OpenProblem, x0: Any = None, steps: int = 100) -> SolveResult:
@@ -206,3 +210,38 @@ def solve_z2(problem: OpenProblem, x0: Any = None, steps: int = 100) -> SolveRes
         res = dataclasses.replace(res, status=STUCK, message=(
             f"a fixed point with {int(errors)} wrong outputs: nothing left to flip"))
     return dataclasses.replace(res, stats={**res.stats, "errors": errors})
+
+
+#: the window (in steps) over which a rising objective is reported
+RISE_WINDOW = 10
+
+
+def _warn_if_rising(problem: OpenProblem, rule: Any, result: SolveResult,
+                    sync_every: int = 1) -> None:
+    """Warn once if, under a constant step, ``f(x_{t+W}) > f(x_t)`` beyond roundoff for some
+    ``t`` (``W = RISE_WINDOW``): the step is then too long for the curvature somewhere on
+    the run (below ``2/L`` the objective never rises). Step rules that may rise by design
+    (schedules, momentum, stochastic) and ``sync_every > 1`` (not gradient descent) are not
+    judged."""
+    if not isinstance(rule, Constant) or sync_every != 1:
+        return
+    h = np.asarray(result.history, dtype=float)
+    if h.size <= RISE_WINDOW or not np.isfinite(h).all():
+        return
+    rise = h[RISE_WINDOW:] - h[:-RISE_WINDOW]
+    slack = 1e-9 * np.maximum(np.abs(h[:-RISE_WINDOW]), 1e-300)
+    bad = np.flatnonzero(rise > slack)
+    if bad.size == 0:
+        return
+    t = int(bad[0])
+    try:
+        lam = float(estimate_curvature(problem, np.asarray(result.x, dtype=float)))
+    except CatoptError:
+        lam = float("nan")
+    bound = f"2/L = {2 / lam:.3g} (L = {lam:.3g}, estimate_curvature at the final iterate)" \
+        if np.isfinite(lam) and lam > 0 else "2/L (L the curvature; see estimate_curvature)"
+    warnings.warn(RisingObjectiveWarning(
+        f"the objective rose from {h[t]:.6g} at iteration {t} to {h[t + RISE_WINDOW]:.6g} at "
+        f"iteration {t + RISE_WINDOW}: the step {rule.eta:.3g} is too long somewhere on this "
+        f"run; gradient descent is stable below {bound}: try a smaller step, or step=None"),
+        stacklevel=3)

@@ -85,7 +85,8 @@ def _with_spec_options(f: Any) -> Any:
     return f
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"],
+                                           "show_default": True})
 @click.version_option(__version__, prog_name="catopt")
 def main() -> None:
     """catopt: compose optimization problems along wiring diagrams, solve them distributed."""
@@ -146,28 +147,43 @@ def draw(target: str, output: str, port_labels: bool, plain_two_port: bool, syst
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("--engine", type=click.Choice(engine_names()), default=None,
+              show_default="the spec's [solve] engine, else local (mpi under mpiexec/srun)",
               help="Where to run: " + "; ".join(f"{e.name}: {e.summary}"
-                                                for e in ENGINES.values())
-              + ". Default: the spec's, else local.")
-@click.option("--workers", type=click.IntRange(min=1), default=None)
-@click.option("--step", type=float, default=None)
-@click.option("--steps", type=click.IntRange(min=0), default=None)
-@click.option("--tol", type=float, default=None)
+                                                for e in ENGINES.values()) + ".")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              show_default="the spec's, else the CPU count",
+              help="MPI ranks for --engine mpi (more than the boxes is fine: the rest idle).")
+@click.option("--step", type=float, default=None,
+              show_default="the spec's [solve] step, else 1/L from the curvature at x0",
+              help="Gradient step; stable below 2/L.")
+@click.option("--steps", type=click.IntRange(min=0), default=None,
+              show_default="the spec's [solve] steps, else 1000",
+              help="The most gradient steps to take.")
+@click.option("--tol", type=float, default=None,
+              show_default="the spec's [solve] tol, else none: run all steps",
+              help="Stop once the gradient norm is at most this.")
 @click.option("--output", type=click.Path(dir_okay=False), default=None,
-              help="Write the result as JSON.")
+              show_default="none", help="Write the result as JSON.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
-              help="Plot objective and gradient norm (PNG, SVG or PDF).")
+              show_default="none",
+              help="Plot f(x_t) and the gradient norm (PNG, SVG or PDF).")
+@click.option("--f-star", "f_star", type=float, default=None, show_default="none: plot f(x_t)",
+              help="A known optimal value: --plot then shows the gap f(x_t) - f*.")
 @click.option("--checkpoint", type=click.Path(file_okay=False), default=None,
-              help="Save checkpoints in this folder.")
-@click.option("--checkpoint-every", type=click.IntRange(min=1), default=None)
+              show_default="none", help="Save checkpoints in this folder.")
+@click.option("--checkpoint-every", type=click.IntRange(min=1), default=None,
+              show_default="only at the end and on Ctrl-C",
+              help="Steps between checkpoints (needs --checkpoint).")
 @click.option("--resume", type=click.Path(file_okay=False), default=None,
+              show_default="none: start from x0",
               help="Resume from the checkpoint in this folder.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, no summary.")
 @_with_spec_options
 @_version
 def run(spec: str, engine: str | None, workers: int | None, step: float | None,
         steps: int | None, tol: float | None, output: str | None, plot_path: str | None,
-        checkpoint: str | None, checkpoint_every: int | None, resume: str | None, quiet: bool,
+        f_star: float | None, checkpoint: str | None, checkpoint_every: int | None,
+        resume: str | None, quiet: bool,
         allow_import: bool, allow_outside: bool) -> None:
     """Solve the composite problem of SPEC by distributed gradient descent."""
     from catopt.engines.solve import solve
@@ -198,7 +214,7 @@ def run(spec: str, engine: str | None, workers: int | None, step: float | None,
     if plot_path:
         from catopt.interfaces.plot import plot_result
 
-        plot_result(result, plot_path, title=s.title)
+        plot_result(result, plot_path, title=s.title, f_star=f_star)
     if not quiet:
         click.echo(f"{s.title or spec}: {result.message}")
         click.echo(f"  objective {result.objective:.10g} after {result.iterations} iterations, "
@@ -213,9 +229,11 @@ def run(spec: str, engine: str | None, workers: int | None, step: float | None,
 
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
-@click.option("--points", type=click.IntRange(min=1), default=5)
-@click.option("--step", type=float, default=0.1)
-@click.option("--seed", type=int, default=0)
+@click.option("--points", type=click.IntRange(min=1), default=5,
+              help="Random points to compare the two sides at.")
+@click.option("--step", type=float, default=0.1,
+              help="Step of the gradient-descent square.")
+@click.option("--seed", type=int, default=0, help="Seed of the random points.")
 @_with_spec_options
 @_version
 def check(spec: str, points: int, step: float, seed: int, allow_import: bool,

@@ -19,7 +19,8 @@ from catopt.errors import CatoptError
 from catopt.fileio import atomic_path, atomic_write
 from catopt.wiring.uwd import UWD
 
-__all__ = ["uwd_dot", "problem_dot", "render", "draw", "have_dot", "parse_dot", "FORMATS"]
+__all__ = ["uwd_dot", "problem_dot", "box_notes", "render", "draw", "have_dot", "parse_dot",
+           "FORMATS"]
 
 FORMATS = ("svg", "png", "pdf", "dot", "gv")
 _warned = False
@@ -41,10 +42,13 @@ def uwd_dot(
     plain_two_port: bool = False,
     box_notes: dict[int, str] | None = None,
     title: str | None = None,
+    port_names: dict[int, list[str]] | None = None,
 ) -> Any:
     """The graphviz ``Graph`` of ``d`` (neato layout).
 
-    ``port_labels`` labels each wire at its box with the port number; ``plain_two_port``
+    ``port_labels`` labels each wire at its box with the port number, or with
+    ``port_names[box][port]`` when given (a problem's drawing names each port by the
+    coordinate or variable of the box it exposes); ``plain_two_port``
     draws a junction touched by exactly two ports (outer ports included) as a plain labelled
     edge; ``box_notes`` adds a second line to box labels (sizes, shapes).
     """
@@ -74,24 +78,90 @@ def uwd_dot(
         ends = touches[j]
         if plain_two_port and len(ends) == 2:
             (k1, i1, p1), (k2, i2, p2) = ends
-            g.edge(f"{k1}{i1}", f"{k2}{i2}", label=text,
-                   taillabel=str(p1) if port_labels and k1 == "box" else "",
-                   headlabel=str(p2) if port_labels and k2 == "box" else "")
+            def name(k: str, i: int, p: int) -> str:
+                if not (port_labels and k == "box"):
+                    return ""
+                return port_names[i][p] if port_names else str(p)
+
+            g.edge(f"{k1}{i1}", f"{k2}{i2}", label=text, taillabel=name(k1, i1, p1),
+                   headlabel=name(k2, i2, p2))
             continue
-        g.node(f"j{j}", label="", xlabel=text, shape="point", width="0.09", color="black")
+        g.node(f"j{j}", label="", shape="point", width="0.09", color="black")
+        # the name is a node of its own beside the dot, held close by an invisible short
+        # edge: neato routes the wires around nodes, so no wire runs through a name (an
+        # xlabel was placed after routing and often sat on a wire)
+        g.node(f"jl{j}", label=text, shape="plaintext", fontsize="11", margin="0.02",
+               width="0", height="0")
+        g.edge(f"j{j}", f"jl{j}", style="invis", len="0.15")
         for kind, i, p in ends:
-            attrs = {"taillabel": str(p)} if port_labels and kind == "box" else {}
+            label = port_names[i][p] if port_names and kind == "box" else str(p)
+            attrs = {"taillabel": label} if port_labels and kind == "box" else {}
             g.edge(f"{kind}{i}", f"j{j}", **attrs)
+    _fewest_crossings(g)
     return g
 
 
-def problem_dot(problem: Any, **kwargs: Any) -> Any:
-    """The diagram of a composite problem or system, boxes annotated with their sizes and
-    the shapes of their private variables."""
-    d = problem.diagram
-    if d is None:
-        raise CatoptError(f"{problem!r} is a leaf, not a composite: it has no diagram to draw")
-    notes = {}
+def _crossings(pos: dict[str, tuple[float, float]], edges: list[tuple[str, str]]) -> int:
+    """How many pairs of wires cross, each wire the segment between its ends' centres
+    (wires sharing an end meet there, which is not a crossing)."""
+    import numpy as np
+
+    segs = np.array([(*pos[a], *pos[b]) for a, b in edges if a in pos and b in pos])
+    if len(segs) < 2:
+        return 0
+    ends = [(a, b) for a, b in edges if a in pos and b in pos]
+    p, r = segs[:, None, :2], segs[:, None, 2:] - segs[:, None, :2]
+    q, s = segs[None, :, :2], segs[None, :, 2:] - segs[None, :, :2]
+
+    def cross(u: Any, v: Any) -> Any:
+        return u[..., 0] * v[..., 1] - u[..., 1] * v[..., 0]
+
+    den = cross(r, s)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = cross(q - p, s) / den
+        w = cross(q - p, r) / den
+    hit = (np.abs(den) > 1e-12) & (t > 1e-6) & (t < 1 - 1e-6) & (w > 1e-6) & (w < 1 - 1e-6)
+    shared = np.array([[bool({a, b} & {c, d}) for c, d in ends] for a, b in ends])
+    return int(np.triu(hit & ~shared, 1).sum())
+
+
+def _fewest_crossings(g: Any, tries: int = 32, max_wires: int = 80) -> None:
+    """Pick, among up to ``tries`` neato starting layouts, the first without crossing wires,
+    else the one whose wires cross least (neato's first try often crosses wires that a planar
+    layout would not, e.g. K agents sharing two junctions); sets the graph's ``start``.
+    Skipped without ``dot`` and for drawings of more than ``max_wires`` wires (each try is a
+    layout)."""
+    if not have_dot():
+        return
+    import subprocess
+
+    _, edges = parse_dot(g.source)
+    if len(edges) > max_wires:
+        return
+    best: tuple[int, int] | None = None
+    for seed in range(1, tries + 1):
+        trial = g.copy()
+        trial.attr(start=str(seed))
+        try:
+            plain = trial.pipe(format="plain").decode("utf-8", "replace")
+        except (subprocess.CalledProcessError, OSError):
+            return
+        pos = {f[1]: (float(f[2]), float(f[3])) for f in
+               (line.split() for line in plain.splitlines()) if f and f[0] == "node"}
+        score = _crossings(pos, edges)
+        if best is None or score < best[0]:
+            best = (score, seed)
+        if score == 0:
+            break
+    if best is not None:
+        g.attr(start=str(best[1]))
+
+
+def box_notes(problem: Any) -> tuple[dict[int, str], dict[int, list[str]]]:
+    """For a composite's drawing: each box's note (its size and private variables) and the
+    name of each of its ports in the box's own space: the coordinate index it exposes
+    (integer spaces, the same numbers as "private 0, 2, 4") or the variable name."""
+    notes, port_names = {}, {}
     for b, comp in enumerate(problem.components.values()):
         private = [f"{n}:{_shape_text(s)}" if s else n for v, (n, s) in
                    enumerate(zip(comp.space.names, comp.space.shapes, strict=True))
@@ -101,7 +171,18 @@ def problem_dot(problem: Any, **kwargs: Any) -> Any:
             shown = ", ".join(private[:3]) + (", ..." if len(private) > 3 else "")
             note += f"; private {shown}"
         notes[b] = note
-    return uwd_dot(d, box_notes=notes, **kwargs)
+        port_names[b] = [str(p) for p in comp.ports]
+    return notes, port_names
+
+
+def problem_dot(problem: Any, **kwargs: Any) -> Any:
+    """The diagram of a composite problem or system, boxes annotated with their sizes and
+    the shapes of their private variables, ports named as in their box's own space."""
+    d = problem.diagram
+    if d is None:
+        raise CatoptError(f"{problem!r} is a leaf, not a composite: it has no diagram to draw")
+    notes, port_names = box_notes(problem)
+    return uwd_dot(d, box_notes=notes, port_names=port_names, **kwargs)
 
 
 def _format_of(path: Path, fmt: str | None) -> str:
@@ -151,6 +232,8 @@ def parse_dot(source: str) -> tuple[dict[str, dict[str, str]], list[tuple[str, s
     for m in _STATEMENT.finditer(source):
         a, arrow, b, attrs = m.groups()
         if arrow:
+            if attrs and re.search(r"\bstyle=\"?invis", attrs):
+                continue  # layout helpers (a junction's name held beside its dot)
             edges.append((a, b))
             for v in (a, b):
                 nodes.setdefault(v, {})
@@ -178,21 +261,26 @@ def _fallback(graph: Any, path: Path, fmt: str) -> Path:
     import networkx as nx
 
     nodes, edges = parse_dot(graph.source)
+    # a junction's name (node jlK) is written beside its dot (node jK), not laid out
+    names = {v: "j" + v[2:] for v in nodes if v.startswith("jl") and "j" + v[2:] in nodes}
     g = nx.Graph()
-    g.add_nodes_from(nodes)
+    g.add_nodes_from(v for v in nodes if v not in names)
     g.add_edges_from(edges)
     pos = nx.spring_layout(g, seed=0)
+    for v, j in names.items():
+        pos[v] = pos[j]
     fig, ax = plt.subplots(figsize=(7, 5))
     nx.draw_networkx_edges(g, pos, ax=ax)
     dots = [v for v, a in nodes.items() if a.get("shape") == "point" and a.get("style") != "invis"]
-    big = [v for v, a in nodes.items() if a.get("shape") not in ("point", "circle")]
+    big = [v for v, a in nodes.items()
+           if a.get("shape") not in ("point", "circle", "plaintext")]  # names: text only
     nx.draw_networkx_nodes(g, pos, nodelist=dots, node_size=30, node_color="black", ax=ax)
     nx.draw_networkx_nodes(g, pos, nodelist=big, node_size=1600, node_color="white",
                            edgecolors="black", ax=ax)
     for v, a in nodes.items():
         text = (a.get("label") or a.get("xlabel", "")).replace("\\n", "\n")
         if text and a.get("style") != "invis":
-            offset = 0.06 if v in dots else 0.0
+            offset = 0.06 if v in dots or v in names else 0.0
             ax.annotate(text, pos[v], xytext=(pos[v][0] + offset, pos[v][1] + offset),
                         ha="center", va="center", fontsize=8)
     ax.axis("off")

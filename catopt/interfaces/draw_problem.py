@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from catopt.interfaces.draw import problem_dot
+from catopt.errors import CatoptError
+from catopt.interfaces.draw import box_notes
 
 __all__ = ["distributed_dot"]
 
@@ -23,14 +24,31 @@ def distributed_dot(problem: Any) -> Any:
 
     g = graphviz.Digraph(name="distributed")
     g.attr(fontname="Helvetica", compound="true", rankdir="LR")
-    left = problem_dot(problem)
+    d = problem.diagram
+    if d is None:
+        raise CatoptError(f"{problem!r} is a leaf, not a composite: it has no diagram to draw")
+    notes, _ = box_notes(problem)
     with g.subgraph(name="cluster_problem") as s:
+        # the diagram, laid out left to right: boxes, their junctions, and each outer port as
+        # a short wire ending in a small open circle at the right (a wire from an invisible
+        # point looked like a curve starting in empty space)
         s.attr(label="composite problem", style="dashed")
         s.attr("edge", dir="none")  # the UWD is undirected
-        for line in left.body:
-            if line.lstrip().startswith(("graph ", "node ", "edge ")) or "overlap=" in line:
-                continue  # neato's layout settings break edge routing in a dot cluster
-            s.body.append(line.replace(" -- ", " -> "))
+        for b, name in enumerate(d.boxes):
+            s.node(f"box{b}", label=f"{name}\n{notes[b]}", shape="ellipse")
+        for j, name in enumerate(d.junctions):
+            # the name inside the junction's dot, as the system's variables are drawn on the
+            # right (a label beside a dot sat on the wires in this layout)
+            shape = "x".join(map(str, d.junction_shapes[j]))
+            s.node(f"j{j}", label=f"{name}\n{shape}" if shape else name, shape="circle",
+                   width="0.3", style="filled", fillcolor="black", fontcolor="white",
+                   fontsize="9")
+        for b, ports in enumerate(d.box_port_indices):
+            for j in ports:
+                s.edge(f"box{b}", f"j{j}")
+        for o, j in enumerate(d.outer_indices):
+            s.node(f"outer{o}", label="", shape="circle", width="0.08", fixedsize="true")
+            s.edge(f"j{j}", f"outer{o}", minlen="1")
     space, index = problem.space, problem.gather_index
     offs = problem.block_offsets
     owner = np.searchsorted(space.offsets, np.arange(space.n), side="right") - 1
@@ -55,6 +73,8 @@ def distributed_dot(problem: Any) -> Any:
                        dir="forward")
     if problem.diagram.junctions and len(problem.blocks):
         # an invisible wire puts the system to the right of the problem, as in Figure 1
-        for j in range(len(problem.diagram.junctions)):
-            g.edge(f"j{j}", "agent0", style="invis", weight="0")
+        outer_of = {j: o for o, j in enumerate(d.outer_indices)}
+        for j in range(len(d.junctions)):
+            tail = f"outer{outer_of[j]}" if j in outer_of else f"j{j}"  # the rightmost end
+            g.edge(tail, "agent0", style="invis", weight="0")
     return g

@@ -24,7 +24,9 @@
     x0 = 0.0                     # a number, a list, or a table by label
     engine = "local"
 
-Optional ``[shapes]`` gives junction shapes. ``objective = "python"`` with
+Optional ``[shapes]`` gives junction shapes. The built-in objectives (quadratic,
+least squares, logistic) live on ``size`` scalar coordinates and expose scalar ports only; a
+box on a shaped junction is written as ``objective = "python"``, with
 ``function = "module:attr"`` calls a function returning an :class:`~catopt.OpenProblem`; it
 runs code, so it is honoured only with ``allow_import=True`` (``--allow-import``). Data files
 must lie inside the spec's folder unless ``allow_outside=True``; ``.npy`` files and
@@ -36,6 +38,7 @@ from __future__ import annotations
 
 import importlib
 import math
+import re
 import tomllib
 import warnings
 import zipfile
@@ -361,6 +364,15 @@ def _check_box_ports(ctx: _Ctx, d: UWD, name: str, p: OpenProblem, key: str) -> 
             raise ctx.err(tname, key, f"the box exposes {len(p.ports)} ports but box {name!r} "
                                       f"has {len(wires)} in the relation ({', '.join(wires)})")
         for k, (have, want) in enumerate(zip(p.port_shapes, d.port_shapes(b), strict=True)):
+            if have != want and key == "ports" and have == ():
+                raise ctx.err(tname, key, f"port {k} has shape () but junction {wires[k]!r} "
+                                          f"has shape {want} (see [shapes]): the "
+                                          f"built-in objectives ({', '.join(sorted(FAMILIES))}) "
+                                          f"expose scalar coordinates only. Drop the junction's "
+                                          f"shape and wire one scalar junction per coordinate, "
+                                          f"or write the box as objective = \"python\" (a "
+                                          f"function returning an OpenProblem with named, "
+                                          f"shaped variables)")
             if have != want:
                 raise ctx.err(tname, key, f"port {k} has shape {have} but junction "
                                           f"{wires[k]!r} has shape {want} (see [shapes])")
@@ -384,6 +396,22 @@ def _check_shapes(ctx: _Ctx, shapes: dict[str, Any], d: UWD) -> None:
                                        f"(e.g. 3 or [2, 3]), got {_short(v)}")
 
 
+def _toml_where(message: str, text: str) -> str:
+    """tomllib's message with the offending line quoted and a caret under the column, as
+    relation syntax errors show them ("Invalid value (at line 5, column 8)" alone was hard
+    to act on)."""
+    m = re.search(r"\(at line (\d+), column (\d+)\)", message)
+    lines = text.split("\n")
+    if not m or not 1 <= int(m.group(1)) <= len(lines):
+        return message
+    line, col = int(m.group(1)), int(m.group(2))
+    src = lines[line - 1]
+    # keep tabs under tabs so the caret lines up however the terminal shows them
+    pad = "".join("\t" if ch == "\t" else " " for ch in src[: col - 1])
+    reason = message[: m.start()].strip()
+    return f"{reason} at line {line}, column {col}\n  {src}\n  {pad}^"
+
+
 def loads_spec(text: str, *, name: str = "<spec>", base: str | Path = ".",
                allow_import: bool = False, allow_outside: bool = False) -> Spec:
     """Load a spec from TOML text; ``base`` is the folder data paths are relative to."""
@@ -392,7 +420,7 @@ def loads_spec(text: str, *, name: str = "<spec>", base: str | Path = ".",
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise SpecError(f"{name}: not valid TOML: {e}") from None
+        raise SpecError(f"{name}: not valid TOML: {_toml_where(str(e), text)}") from None
     except RecursionError:
         raise SpecError(f"{name}: not valid TOML: arrays or tables nested too deeply") from None
     for k in data:

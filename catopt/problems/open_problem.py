@@ -36,18 +36,24 @@ class OpenProblem(Open):
 
     Parameters
     ----------
-    objective : the objective. With an integer space ``n`` it is called as ``objective(x)``
+    objective
+        The objective. With an integer space ``n`` it is called as ``objective(x)``
         with ``x.shape == (n,)``; with a named space ``{"W0": (20, 8), "W1": (8, 1)}`` as
         ``objective(W0, W1)``, one array per variable in order. Write it with
         ``autograd.numpy`` for the default backend.
-    space : an int (that many scalar coordinates, labelled ``"0"``, ``"1"``, ...) or a mapping
+    space
+        An int (that many scalar coordinates, labelled ``"0"``, ``"1"``, ...) or a mapping
         from variable names to shapes.
-    ports : the exposed variables, in port order: coordinate indices in an integer space,
+    ports
+        The exposed variables, in port order: coordinate indices in an integer space,
         variable names in a named space. Repeats are allowed (a non-injective portmap).
-    grad : optional gradient with the objective's signature; it returns an array (integer
+    grad
+        Optional gradient with the objective's signature; it returns an array (integer
         space) or one array per variable (a sequence or a mapping by name).
-    name : used in messages and drawings.
-    backend : differentiation backend name or object (default ``"autograd"``).
+    name
+        Used in messages and drawings.
+    backend
+        Differentiation backend name or object (default ``"autograd"``).
     """
 
     def __init__(

@@ -51,12 +51,16 @@ class UWD:
 
     Parameters
     ----------
-    boxes : sequence of ``(name, junction_names)`` pairs, one per box, ports in order.
+    boxes
+        Sequence of ``(name, junction_names)`` pairs, one per box, ports in order.
         Box names may repeat.
-    outer : the junction name of each outer port, in order.
-    junctions : all junction names in order; by default the order of first appearance, outer
+    outer
+        The junction name of each outer port, in order.
+    junctions
+        All junction names in order; by default the order of first appearance, outer
         ports first. Give it to add junctions that no port touches.
-    shapes : mapping from junction name to its shape; junctions not named are scalars.
+    shapes
+        Mapping from junction name to its shape; junctions not named are scalars.
     """
 
     __slots__ = ("_boxes", "_box_ports", "_junctions", "_jindex", "_shapes", "_outer", "_hash")
@@ -275,7 +279,8 @@ class UWD:
         return substitute(self, fillers, qualify=qualify)
 
     def to_json(self, **kwargs: Any) -> str:
-        """Catlab ACSet JSON (Box, Port, OuterPort, Junction); see ``catopt.wiring.to_json``."""
+        """Catlab ACSet JSON (Box, Port, OuterPort, Junction and the attribute-type tables);
+        see ``catopt.wiring.to_json``."""
         from catopt.wiring.acset_json import to_json
 
         return to_json(self, **kwargs)
@@ -287,11 +292,14 @@ class UWD:
         return to_acset(self)
 
     @classmethod
-    def from_json(cls, text: str | bytes) -> UWD:
-        """Read Catlab ACSet JSON, as written by ``to_json`` or by Catlab.jl."""
+    def from_json(cls, text: str | bytes, *, types: Mapping[Any, Any] | None = None) -> UWD:
+        """Read Catlab ACSet JSON (as written by ``to_json``, by Catlab.jl/ACSets.jl, with
+        attribute-type tables, or by older catopt) or a SyntacticModels ``UWDExpr``;
+        ``types`` maps a typed diagram's Catlab types to shapes (see
+        ``catopt.wiring.acset_json.from_acset``)."""
         from catopt.wiring.acset_json import from_json
 
-        return from_json(text)
+        return from_json(text, types=types)
 
     def to_networkx(self) -> Any:
         """A bipartite ``networkx.MultiGraph`` of boxes and junctions, one edge per port."""

@@ -13,3 +13,8 @@ def test_example_claims(capsys) -> None:
     assert out["boolean_grad_at_correct"] == 1
     assert out["cancels"]
     assert "exact recovery in every run:            True" in capsys.readouterr().out
+
+
+def test_outdir_writes_the_circuit_diagram(tmp_path, capsys) -> None:
+    boolean_circuit.main(["--quick", "--outdir", str(tmp_path / "o")])
+    assert (tmp_path / "o" / "boolean_circuit_uwd.svg").read_text().count("<svg") == 1

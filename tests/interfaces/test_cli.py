@@ -229,7 +229,7 @@ def test_draw_a_catlab_json_diagram(runner, tmp_path) -> None:
     res = runner.invoke(main, ["draw", str(src), "-o", str(out)])
     assert res.exit_code == 0, res.output
     text = out.read_text()
-    assert "label=f" in text and "label=g" in text and "xlabel=w" in text
+    assert "label=f" in text and "label=g" in text and "jl1 [label=w " in text
     (tmp_path / "bad.json").write_text("{")
     res = runner.invoke(main, ["draw", str(tmp_path / "bad.json"), "-o", str(out)])
     assert res.exit_code == 1 and res.output.startswith("error:")

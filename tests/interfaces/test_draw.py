@@ -21,9 +21,10 @@ def test_uwd_dot_has_every_box_and_junction() -> None:
     src = uwd_dot(D).source
     for b in D.boxes:
         assert f'label={b} shape=ellipse' in src
-    for j in ("x", "y", "z", "u"):
-        assert f"xlabel={j}" in src
-    assert 'xlabel="w : 2"' in src
+    for k, j in enumerate(D.junctions):  # each name a node beside its dot
+        label = "w : 2" if j == "w" else j
+        assert f'jl{k} [label="{label}"' in src or f"jl{k} [label={label} " in src
+        assert f"j{k} -- jl{k} [len=0.15 style=invis]" in src
     assert src.count("outer") >= 6  # three invisible outer nodes and their wires
     assert "neato" in uwd_dot(D).engine
 
@@ -39,9 +40,16 @@ def test_problem_and_system_drawings(three_quadratics) -> None:
     comp = three_quadratics["composite"]
     src = problem_dot(comp).source
     assert "n=5; private 0, 2, 4" in src
+    # ports are named by the coordinates they expose, as "private 0, 2, 4" is: f exposes
+    # coordinates 1 (w) and 3 (x), not "0" and "1"
+    src = problem_dot(comp, port_labels=True).source
+    f_wires = [line for line in src.splitlines() if line.strip().startswith("box0 --")]
+    assert sorted(w.split("taillabel=")[1].rstrip("]") for w in f_wires) == ["1", "3"]
     sys_src = distributed_dot(comp).source
     assert sys_src.count("+ grad") == 8  # f: w, x; g: u, w, y; h: u, w, z
-    assert "j0 -> agent0 [style=invis" in sys_src  # the system sits right of the problem
+    assert "outer0 -> agent0 [style=invis" in sys_src  # the system sits right of the problem
+    # outer ports are visible ends of their wires, not invisible points
+    assert sys_src.count("shape=circle width=0.08") == 3 and "style=invis width" not in sys_src
     with pytest.raises(co.CatoptError, match="is a leaf"):
         problem_dot(three_quadratics["problems"]["f"])
 
@@ -137,3 +145,52 @@ def test_a_graphviz_failure_is_a_catopt_error(tmp_path: Path) -> None:
     with pytest.raises(co.CatoptError, match="graphviz could not draw"):
         render(g, tmp_path / "bad.svg")
     assert not (tmp_path / "bad.svg").exists()
+
+
+def test_crossings_are_counted_and_shared_ends_are_not_crossings() -> None:
+    from catopt.interfaces.draw import _crossings
+
+    pos = {"a": (0, 0), "b": (2, 2), "c": (0, 2), "d": (2, 0), "e": (4, 4)}
+    assert _crossings(pos, [("a", "b"), ("c", "d")]) == 1  # an X
+    assert _crossings(pos, [("a", "b"), ("b", "e"), ("a", "c")]) == 0  # meeting at ends
+    assert _crossings(pos, [("a", "c"), ("d", "b")]) == 0  # parallel
+
+
+def _layout(graph) -> tuple[dict, list]:
+    """Node boxes and wire polylines (spline control points) of graphviz's layout."""
+    nodes, wires = {}, []
+    for f in (line.split() for line in graph.pipe(format="plain").decode().splitlines()):
+        if f and f[0] == "node":
+            nodes[f[1]] = tuple(map(float, f[2:6]))  # x, y, width, height
+        elif f and f[0] == "edge" and "invis" not in f:
+            n = int(f[3])
+            pts = [(float(f[4 + 2 * i]), float(f[5 + 2 * i])) for i in range(n)]
+            wires.append((f[1], f[2], pts))
+    return nodes, wires
+
+
+@needs_dot
+def test_no_junction_name_sits_on_a_wire_and_k_agents_do_not_cross(three_quadratics) -> None:
+    from catopt.interfaces.draw import _crossings
+
+    b = co.UWDBuilder()
+    b.junction("W1", (8, 6))
+    b.junction("W2", (6, 3))
+    for k in range(4):
+        b.box(f"agent{k}", ["W1", "W2"])
+    b.outer("W1", "W2")
+    data_parallel = b.build()
+    for d in (data_parallel, D, three_quadratics["diagram"]):
+        graph = uwd_dot(d)
+        nodes, wires = _layout(graph)
+        centres = {k: v[:2] for k, v in nodes.items()}
+        assert _crossings(centres, [(a, c) for a, c, _ in wires]) == 0
+        for name, (x, y, w, h) in nodes.items():
+            if not name.startswith("jl"):
+                continue
+            for _, _, pts in wires:  # sample each wire's control polygon densely
+                p = np.array(pts)
+                seg = np.concatenate([p[i] + np.linspace(0, 1, 20)[:, None] * (p[i + 1] - p[i])
+                                      for i in range(len(p) - 1)])
+                inside = (np.abs(seg[:, 0] - x) < w / 2) & (np.abs(seg[:, 1] - y) < h / 2)
+                assert not inside.any(), (name, d)
