@@ -13,6 +13,7 @@ __all__ = [
     "DiagramError",
     "RelationSyntaxError",
     "CompositionError",
+    "NetworkError",
     "ShapeError",
     "SpaceError",
     "ObjectiveError",
@@ -128,3 +129,8 @@ class RunInterrupted(CatoptError):
         self.checkpoint = checkpoint
         self.x = x
         super().__init__(message)
+
+
+class NetworkError(CatoptError):
+    """A flow network that does not make sense: an edge to an unknown node, an empty capacity
+    range, supplies that do not balance on a connected component, a non-convex edge cost."""
