@@ -39,7 +39,8 @@ from catopt.systems.blocks import FieldLeaf, UpdateLeaf
 from catopt.systems.open_system import ContinuousAlgebra, DiscreteAlgebra
 
 __all__ = ["ascent_flow", "gradient_ascent", "subgradient_method", "saddle_flow",
-           "gradient_ascent_descent", "primal_dual_subgradient", "dual_ascent", "diminishing"]
+           "gradient_ascent_descent", "primal_dual_subgradient", "dual_ascent", "diminishing",
+           "recover_primal"]
 
 
 def diminishing(step: Any) -> StepRule:
@@ -146,25 +147,78 @@ def primal_dual_subgradient(L: OpenSaddle, step: Any) -> Any:
 
 def dual_leaf(leaf: SaddleLeaf, rule: StepRule) -> UpdateLeaf:
     """``(x, lam) -> (x*, lam + rule(t) grad_lam L(x*, lam))``, ``x* = argmin_x L(x, lam)``."""
-    dual = leaf.dual
-    primal = ~dual
+    dsel, psel = leaf.dual_sel, leaf.primal_sel
 
     def value_and_update(z: np.ndarray, t: int) -> tuple[float | None, np.ndarray]:
-        w = z.copy()
-        w[primal] = leaf.inner_argmin(z)
-        v, g = leaf.value_and_grad(w)
-        w[dual] = euler_step(z[dual], rule(t), g[dual])
+        x = leaf.inner_argmin(z)
+        v, g = leaf.value_and_dual_grad(z, x)
+        w = np.empty_like(z)
+        w[psel] = x
+        w[dsel] = euler_step(z[dsel], rule(t), g)
         return v, w
 
     return UpdateLeaf(leaf.size, lambda z, t: value_and_update(z, t)[1], value_and_update,
                       what=leaf.what)
 
 
-def dual_ascent(L: OpenSaddle, step: Any) -> Any:
+def dual_only_leaf(leaf: SaddleLeaf, rule: StepRule) -> UpdateLeaf:
+    """``lam -> lam + rule(t) grad_lam L(x*(lam), lam)`` on the leaf's dual block alone."""
+    nd = int(leaf.size - leaf.n_primal)
+
+    def value_and_update(lam: np.ndarray, t: int) -> tuple[float | None, np.ndarray]:
+        x = leaf.argmin_dual(lam)
+        v, g = leaf.value_and_dual_grad_at(lam, x)
+        return v, euler_step(lam, rule(t), g)
+
+    return UpdateLeaf(nd, lambda z, t: value_and_update(z, t)[1], value_and_update,
+                      what=leaf.what)
+
+
+def _dual_only(L: OpenSaddle, rule: StepRule) -> Any:
+    space, ports, index = L.dual_part()
+    parts = L.parts
+    return DiscreteAlgebra().assemble(parts.replace(
+        space=space, ports=ports, index=index,
+        leaves=tuple(dual_only_leaf(b, rule) for b in parts.leaves),
+        components=tuple(_dual_only(c, rule) for c in parts.components)))
+
+
+def recover_primal(L: OpenSaddle, lam: Any) -> np.ndarray:
+    """The full state ``(x*(lam), lam)`` of ``L`` from the state of
+    ``dual_ascent(L, step, carry_primal=False)`` (the dual variables only): every leaf's
+    inner argmin at its multipliers, in one pass."""
+    L = _saddle(L, "recover_primal")
+    space, _, index = L.dual_part()
+    lam = np.asarray(lam, dtype=float)
+    if lam.shape != (space.n,):
+        raise CompositionError(f"expected the {space.n} dual coordinates, got shape "
+                               f"{lam.shape}")
+    z = np.zeros(L.n)
+    kept = np.ones(L.n, dtype=bool)  # the coordinates of the dual-only space
+    if L.leaves:
+        kept[L.parts.gather_index[~np.concatenate([b.dual for b in L.leaves])]] = False
+    z[kept] = lam
+    full_idx = L.parts.gather_index
+    leaf_lam = lam[index]
+    offs = L.program.offsets
+    pos = 0
+    for k, leaf in enumerate(L.leaves):
+        nd = int(leaf.size - leaf.n_primal)
+        x = leaf.argmin_dual(leaf_lam[pos:pos + nd])
+        pos += nd
+        block = full_idx[offs[k]:offs[k + 1]]
+        z[block[~leaf.dual]] = x
+    return z
+
+
+def dual_ascent(L: OpenSaddle, step: Any, *, carry_primal: bool = True) -> Any:
     """Dual ascent with exact inner minimization (dual decomposition), see the module doc.
 
-    Raises :class:`~catopt.errors.CompositionError` when a primal variable is shared between
-    boxes: the inner argmin then does not split per box."""
+    With ``carry_primal=False`` the system lives on the dual variables alone (the primal
+    variables, private and unexposed, are dropped from the space, which commutes with
+    composition); :func:`recover_primal` gives the primal block from its state. Raises
+    :class:`~catopt.errors.CompositionError` when a primal variable is shared between boxes:
+    the inner argmin then does not split per box."""
     L = _saddle(L, "dual_ascent")
     shared = L.primal_shared()
     if shared.size:
@@ -173,5 +227,7 @@ def dual_ascent(L: OpenSaddle, step: Any) -> Any:
             f"{L.labels[int(shared[0])]!r} is shared; use gradient_ascent_descent, or glue "
             "these boxes along dual variables only")
     rule = _natural(as_step_rule(step))
+    if not carry_primal:
+        return _dual_only(L, rule)
     return map_leaves(L, DiscreteAlgebra(), lambda b: dual_leaf(b, rule),
                       lambda c: dual_ascent(c, rule))

@@ -72,7 +72,7 @@ class FlowLeaf:
     """
 
     __slots__ = ("size", "src", "tgt", "a", "beta", "gamma", "cost", "dcost", "lower", "upper",
-                 "supply", "edge_names", "incidence")
+                 "supply", "edge_names", "incidence", "_fast")
 
     def __init__(self, size: int, src: np.ndarray, tgt: np.ndarray, a: np.ndarray,
                  beta: np.ndarray, gamma: np.ndarray, lower: np.ndarray, upper: np.ndarray,
@@ -87,6 +87,7 @@ class FlowLeaf:
         self.supply = supply
         self.edge_names = edge_names
         self.incidence: Any = None
+        self._fast: tuple[Any, ...] | None = None
 
     @property
     def n_edges(self) -> int:
@@ -134,6 +135,14 @@ class FlowLeaf:
         (``scipy.optimize.elementwise``), or the bound where there is none.
         """
         lo, hi = self.lower, self.upper
+        if self.dcost is None and self._fast is None:
+            pos = bool(np.all(self.a > 0))
+            self._fast = (pos, -0.5 / np.where(self.a > 0, self.a, 1.0),
+                          bool(np.isfinite(lo).any() or np.isfinite(hi).any()))
+        if self.dcost is None and self._fast is not None and self._fast[0]:
+            _, neg_inv2a, bounded = self._fast
+            x = (self.beta + s) * neg_inv2a
+            return np.clip(x, lo, hi) if bounded else x
         if self.dcost is None:
             lin = self.a == 0
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -390,7 +399,7 @@ class FlowSaddleLeaf(SaddleLeaf):
     """The Lagrangian ``sum_e c_e(x_e) + lam'(A x - b)`` of one flow leaf, on its nodes (dual)
     followed by its edges (primal), with the vectorized edge argmin."""
 
-    __slots__ = ("flow",)
+    __slots__ = ("flow", "gamma_sum")
 
     def __init__(self, flow: FlowLeaf, what: str) -> None:
         nv, ne = flow.size, flow.n_edges
@@ -414,6 +423,23 @@ class FlowSaddleLeaf(SaddleLeaf):
         upper = np.concatenate([np.full(nv, np.inf), flow.upper])
         super().__init__(nv + ne, value, vg, dual, lower, upper, argmin, what=what,
                          backend="manual")
+        self.gamma_sum = float(np.sum(flow.gamma))
+
+    def argmin_dual(self, lam: np.ndarray) -> np.ndarray:
+        """The edges' minimizers at ``s = A' lam``, vectorized."""
+        return self.flow.argmin(self.flow.apply_t(lam))
+
+    def value_and_dual_grad_at(self, lam: np.ndarray,
+                               x: np.ndarray) -> tuple[float, np.ndarray]:
+        """``(L(x, lam), A x - b)`` without the primal gradient."""
+        flow = self.flow
+        r = flow.apply(x) - flow.supply
+        if flow.cost is not None:
+            cost = float(np.sum(flow.edge_cost(x)))
+        else:
+            # an elementwise sum, not a BLAS dot (threaded BLAS contends on busy cores)
+            cost = float(np.sum(x * (flow.a * x + flow.beta))) + self.gamma_sum
+        return cost + float(lam @ r), r
 
 
 def to_problem(net: OpenFlowNetwork) -> OpenSaddle:

@@ -55,7 +55,7 @@ class SaddleLeaf(ObjectiveLeaf):
         :meth:`inner_argmin` calls ``scipy.optimize.minimize`` (L-BFGS-B, with the bounds).
     """
 
-    __slots__ = ("dual", "lower", "upper", "_argmin")
+    __slots__ = ("dual", "lower", "upper", "_argmin", "dual_sel", "primal_sel", "n_primal")
 
     def __init__(self, size: int, value: Callable[[np.ndarray], Any],
                  value_and_grad: Callable[[np.ndarray], tuple[Any, Any]], dual: np.ndarray,
@@ -76,6 +76,29 @@ class SaddleLeaf(ObjectiveLeaf):
         if np.any(self.dual & (np.isfinite(self.lower) | np.isfinite(self.upper))):
             raise SpaceError(f"{what}: bounds are supported on primal variables only")
         self._argmin = argmin
+        self.n_primal = int(size - self.dual.sum())
+        self.dual_sel = _selector(self.dual)
+        self.primal_sel = _selector(~self.dual)
+
+    def value_and_dual_grad(self, z: np.ndarray, x: np.ndarray) -> tuple[float, np.ndarray]:
+        """``(L(x, lam), grad_lam L(x, lam))`` for the multipliers in ``z`` and primal ``x``."""
+        return self.value_and_dual_grad_at(z[self.dual_sel], x)
+
+    def value_and_dual_grad_at(self, lam: np.ndarray,
+                               x: np.ndarray) -> tuple[float, np.ndarray]:
+        """``(L(x, lam), grad_lam L(x, lam))`` (subclasses that know their structure skip the
+        primal gradient)."""
+        w = np.empty(self.size)
+        w[self.primal_sel] = x
+        w[self.dual_sel] = lam
+        v, g = self.value_and_grad(w)
+        return v, g[self.dual_sel]
+
+    def argmin_dual(self, lam: np.ndarray) -> np.ndarray:
+        """``argmin_x L(x, lam)`` from the multipliers alone (a solver starts from 0)."""
+        w = np.zeros(self.size)
+        w[self.dual_sel] = lam
+        return self.inner_argmin(w)
 
     @property
     def bounded(self) -> np.ndarray:
@@ -92,13 +115,13 @@ class SaddleLeaf(ObjectiveLeaf):
 
     def inner_argmin(self, z: np.ndarray) -> np.ndarray:
         """``argmin_x L(x, lambda)`` over the primal block, ``lambda`` read from ``z``."""
-        primal = ~self.dual
         if self._argmin is not None:
             x = np.asarray(self._argmin(z), dtype=float)
-            if x.shape != (int(primal.sum()),):
+            if x.shape != (self.n_primal,):
                 raise ObjectiveError(f"argmin of {self.what} returned shape {x.shape}; expected "
-                                     f"({int(primal.sum())},)")
+                                     f"({self.n_primal},)")
             return x
+        primal = ~self.dual
         from scipy.optimize import minimize
 
         zz = z.copy()
@@ -114,6 +137,16 @@ class SaddleLeaf(ObjectiveLeaf):
         res = minimize(fun, np.clip(z[primal], lo, hi), jac=True, method="L-BFGS-B",
                        bounds=bounds, options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 10000})
         return np.asarray(res.x, dtype=float)
+
+
+def _selector(mask: np.ndarray) -> slice | np.ndarray:
+    """A slice when ``mask`` is one contiguous run (cheap views), else the index array."""
+    idx = np.flatnonzero(mask)
+    if idx.size == 0:
+        return slice(0, 0)
+    if idx[-1] - idx[0] + 1 == idx.size:
+        return slice(int(idx[0]), int(idx[-1]) + 1)
+    return idx
 
 
 class SaddleAlgebra(UWDAlgebra):
@@ -391,6 +424,32 @@ class OpenSaddle(Open):
         if self.parts.leaves:
             out[self.parts.gather_index] = self._leaf_array("upper")
         return out
+
+    def dual_part(self) -> tuple[Space, tuple[int, ...], np.ndarray]:
+        """The space, ports and gather index restricted to the dual variables (every variable
+        some leaf reads as primal dropped; the index reads the leaves' dual coordinates). Needs every primal variable private and
+        unexposed (then dropping commutes with composition)."""
+        parts = self.parts
+        sp = self.space
+        leaf_primal = ~self._leaf_array("dual").astype(bool) if parts.leaves else \
+            np.zeros(0, bool)
+        primal_read = np.bincount(parts.gather_index, weights=leaf_primal.astype(float),
+                                  minlength=sp.n) > 0
+        keep_var = [not bool(primal_read[sp.slice(v)].any()) for v in range(len(sp))]
+        for v in parts.ports:
+            if not keep_var[v]:
+                raise CompositionError(f"port variable {sp.names[v]!r} is primal; a dual-only "
+                                       "system needs ports on dual variables only")
+        new_sp = Space([(nm, sh) for nm, sh, k in zip(sp.names, sp.shapes, keep_var,
+                                                      strict=True) if k])
+        remap = np.full(sp.n, -1, dtype=np.int64)
+        var_new = np.cumsum(keep_var) - 1
+        for v in range(len(sp)):
+            if keep_var[v]:
+                remap[sp.slice(v)] = np.arange(*new_sp.slice(int(var_new[v])).indices(new_sp.n))
+        index = remap[parts.gather_index[~leaf_primal]]
+        ports = tuple(int(var_new[v]) for v in parts.ports)
+        return new_sp, ports, index
 
     def primal_shared(self) -> np.ndarray:
         """The primal coordinates read by more than one leaf coordinate."""

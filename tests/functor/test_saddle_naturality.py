@@ -206,3 +206,35 @@ def test_scipy_inner_argmin_matches_closed_form() -> None:
     a = dual_ascent(closed, 0.1).update(z)
     g = dual_ascent(generic, 0.1).update(z)
     np.testing.assert_allclose(a, g, atol=1e-6)
+
+
+@given(seeds, st.floats(1e-3, 0.5))
+@settings(max_examples=40)
+def test_dual_ascent_on_the_multipliers_alone_square(seed: int, eta: float) -> None:
+    """carry_primal=False drops the (private, unexposed) primal variables from the space:
+    the square still holds, against the reference restricted to the dual coordinates, and
+    recover_primal gives back the primal block of the full-state method."""
+    from catopt.functor.saddle import recover_primal
+
+    inst = random_saddle_composite(seed, dual_only=True)
+    boxes = [b.with_parts(ports=tuple(v for v in b.parts.ports
+                                      if b.dual_mask[b.space.slice(int(v))].all()))
+             for b in inst.boxes]
+    if any(len(b.ports) != len(p.ports) for b, p in zip(boxes, inst.boxes, strict=True)):
+        return  # a primal variable is exposed (to an outer junction): not a dual-only case
+    c = co.compose(inst.d, boxes)
+    left = dual_ascent(c, eta, carry_primal=False)
+    right = co.compose(inst.d, [dual_ascent(b, eta, carry_primal=False) for b in boxes])
+    ref = Reference(inst.d, boxes)
+    z = np.random.default_rng(seed % 61).standard_normal(c.n)
+    want = ref.dual_ascent(z, eta)
+    dual = c.dual_mask
+    read = np.bincount(c.gather_index, minlength=c.n) > 0
+    keep = [i for i in range(c.n) if dual[i] or not read[i]]
+    assert left.labels == right.labels == tuple(c.labels[i] for i in keep)
+    lam = z[keep]
+    np.testing.assert_allclose(left.update(lam), want[keep], atol=TOL, rtol=TOL)
+    np.testing.assert_allclose(right.update(lam), want[keep], atol=TOL, rtol=TOL)
+    full = recover_primal(c, lam)
+    np.testing.assert_allclose(full[~dual & read], ref.inner_argmin(z)[~dual & read], atol=TOL,
+                               rtol=TOL)
