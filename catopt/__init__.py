@@ -51,6 +51,7 @@ from catopt.functor import (
 from catopt.functor.decomposition import (
     dual_decomposition,
     hierarchical_dual_decomposition,
+    recover_flows,
     standard_dual_decomposition,
 )
 from catopt.functor.primal_decomposition import primal_decomposition, with_inner_argmin
@@ -60,6 +61,7 @@ from catopt.functor.saddle import (
     gradient_ascent,
     gradient_ascent_descent,
     primal_dual_subgradient,
+    recover_primal,
     saddle_flow,
     subgradient_method,
 )
@@ -126,6 +128,8 @@ __all__ = [
     "dual_decomposition",
     "standard_dual_decomposition",
     "hierarchical_dual_decomposition",
+    "recover_primal",
+    "recover_flows",
     "run_system",
     # the hypergraph category
     "category",

@@ -427,8 +427,9 @@ class OpenSaddle(Open):
 
     def dual_part(self) -> tuple[Space, tuple[int, ...], np.ndarray]:
         """The space, ports and gather index restricted to the dual variables (every variable
-        some leaf reads as primal dropped; the index reads the leaves' dual coordinates). Needs every primal variable private and
-        unexposed (then dropping commutes with composition)."""
+        some leaf reads as primal dropped; the index reads the leaves' dual coordinates).
+        Needs every primal variable private and unexposed (then dropping commutes with
+        composition)."""
         parts = self.parts
         sp = self.space
         leaf_primal = ~self._leaf_array("dual").astype(bool) if parts.leaves else \
