@@ -21,6 +21,7 @@ from catopt.engines import (
     solve,
     solve_z2,
 )
+from catopt.engines.systems import run_system
 from catopt.errors import (
     BackendError,
     CatoptError,
@@ -30,6 +31,7 @@ from catopt.errors import (
     DivergenceError,
     EngineError,
     LimitError,
+    NetworkError,
     ObjectiveError,
     RelationSyntaxError,
     RisingObjectiveWarning,
@@ -47,10 +49,30 @@ from catopt.functor import (
     gradient_descent,
     gradient_flow,
 )
+from catopt.functor.decomposition import (
+    dual_decomposition,
+    hierarchical_dual_decomposition,
+    recover_flows,
+    standard_dual_decomposition,
+)
+from catopt.functor.primal_decomposition import primal_decomposition, with_inner_argmin
+from catopt.functor.saddle import (
+    ascent_flow,
+    dual_ascent,
+    gradient_ascent,
+    gradient_ascent_descent,
+    primal_dual_subgradient,
+    recover_primal,
+    saddle_flow,
+    subgradient_method,
+)
 from catopt.interfaces import display as _display
 from catopt.limits import Limits, get_limits, limits, set_limits
 from catopt.problems import OpenProblem, compose
 from catopt.problems.family import BoxFamily, fuse_families
+from catopt.problems.flow_random import random_flow_network
+from catopt.problems.flows import OpenFlowNetwork, to_problem
+from catopt.problems.saddle import OpenSaddle
 from catopt.program import Open, Program
 from catopt.systems import OpenContinuousSystem, OpenDiscreteSystem
 from catopt.wiring import UWD, Space, UWDBuilder, relation
@@ -90,6 +112,26 @@ __all__ = [
     "StepRule",
     "Constant",
     "estimate_curvature",
+    # saddle problems, flow networks and decomposition methods
+    "OpenSaddle",
+    "OpenFlowNetwork",
+    "to_problem",
+    "random_flow_network",
+    "ascent_flow",
+    "gradient_ascent",
+    "subgradient_method",
+    "saddle_flow",
+    "gradient_ascent_descent",
+    "primal_dual_subgradient",
+    "dual_ascent",
+    "primal_decomposition",
+    "with_inner_argmin",
+    "dual_decomposition",
+    "standard_dual_decomposition",
+    "hierarchical_dual_decomposition",
+    "recover_primal",
+    "recover_flows",
+    "run_system",
     # the hypergraph category
     "category",
     "Morphism",
@@ -111,6 +153,7 @@ __all__ = [
     "DiagramError",
     "RelationSyntaxError",
     "CompositionError",
+    "NetworkError",
     "ShapeError",
     "SpaceError",
     "ObjectiveError",

@@ -13,6 +13,7 @@ __all__ = [
     "DiagramError",
     "RelationSyntaxError",
     "CompositionError",
+    "NetworkError",
     "ShapeError",
     "SpaceError",
     "ObjectiveError",
@@ -139,3 +140,8 @@ class RisingObjectiveWarning(UserWarning):
     """Warned once by ``solve`` when, under a constant step, the objective rose over a window
     of steps: the step exceeds ``2/L`` somewhere on the run (below it gradient descent never
     rises). The message compares the step with ``2 / estimate_curvature``."""
+
+
+class NetworkError(CatoptError):
+    """A flow network that does not make sense: an edge to an unknown node, an empty capacity
+    range, supplies that do not balance on a connected component, a non-convex edge cost."""

@@ -37,6 +37,17 @@ def main(out: Path = ROOT / "docs" / "img") -> None:
     draw(mt, out / "multitask_string.svg")
     d, _ = mt.to_uwd()
     draw(d, out / "multitask_uwd.svg")
+    # docs/decomposition.md: a composite flow network with its solved flows
+    rng = np.random.default_rng(3)
+    d = co.relation("() :- f(w,x), g(u,w), h(u,w,x)")
+    nets = [co.random_flow_network(rng, 5, 0.6, k, name=q)
+            for k, q in zip((2, 2, 3), "fgh", strict=True)]
+    for n in nets:
+        n.leaves[0].a[:] += 0.5
+    net = co.compose(d, nets)
+    system = co.dual_decomposition(net, 0.1, carry_primal=False)
+    res = co.run_system(system, np.zeros(system.n), 20000, step=0.1, tol=1e-10)
+    draw(net, out / "flow_network.svg", flows=co.recover_flows(net, res.x))
     print(f"wrote drawings to {out}")
 
 

@@ -92,6 +92,42 @@ def main() -> None:
     """catopt: compose optimization problems along wiring diagrams, solve them distributed."""
 
 
+def _is_flow(spec: Any) -> bool:
+    from catopt.interfaces.spec_flow import FlowSpec
+
+    return isinstance(spec, FlowSpec)
+
+
+def _run_flow(s: Any, spec: str, step: float | None, steps: int | None, tol: float | None,
+              output: str | None, quiet: bool) -> None:
+    """A flow spec: hierarchical dual decomposition, the flows recovered and reported."""
+    from catopt.fileio import atomic_write
+
+    out = s.run(step=step, steps=steps, tol=tol)
+    res = out["result"]
+    src, tgt = s.composite.edges()
+    labels = s.composite.labels
+    if output:
+        atomic_write(output, json.dumps({
+            "message": res.message, "iterations": res.iterations,
+            "dual_value": res.objective, "cost": out["cost"],
+            "conservation": out["conservation"],
+            "multipliers": dict(zip(labels, res.x.tolist(), strict=True)),
+            "flows": [{"from": labels[a], "to": labels[b], "flow": f} for a, b, f in
+                      zip(src.tolist(), tgt.tolist(), out["flows"].tolist(), strict=True)],
+        }, indent=2))
+    if not quiet:
+        click.echo(f"{s.title or spec}: dual decomposition, {res.message}")
+        click.echo(f"  {s.composite.n} nodes, {s.composite.n_edges} edges; cost "
+                   f"{out['cost']:.10g}, dual value {res.objective:.10g}, "
+                   f"max conservation residual {out['conservation']:.2e}")
+        shown = [f"{labels[a]}->{labels[b]} = {f:.6g}" for a, b, f in
+                 zip(src.tolist(), tgt.tolist(), out["flows"].tolist(), strict=True)][:12]
+        click.echo("  " + ", ".join(shown) + (" ..." if len(src) > 12 else ""))
+        if output:
+            click.echo(f"  result: {output}")
+
+
 @main.command()
 @click.argument("target")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
@@ -125,7 +161,11 @@ def draw(target: str, output: str, port_labels: bool, plain_two_port: bool, syst
                         plain_two_port=plain_two_port)
     elif Path(target).is_file():
         spec = _spec(target, allow_import, allow_outside)
-        if system:
+        if _is_flow(spec):  # a flow network, drawn with its solved flows
+            from catopt.interfaces.draw_flow import flow_dot
+
+            graph = flow_dot(spec.composite, flows=spec.run()["flows"])
+        elif system:
             from catopt.interfaces.draw_problem import distributed_dot
 
             graph = distributed_dot(spec.composite)
@@ -197,6 +237,9 @@ def run(spec: str, engine: str | None, workers: int | None, step: float | None,
     for path, option in ((plot_path, "--plot"), (output, "--output")):
         if path:
             _writable(path, option)  # after the spec loads: a bad spec creates no folder
+    if _is_flow(s):
+        _run_flow(s, spec, step, steps, tol, output, quiet)
+        return
     opts = dict(s.solve)
     for key, val in (("engine", engine), ("workers", workers), ("step", step),
                      ("steps", steps), ("tol", tol), ("checkpoint", checkpoint),

@@ -292,14 +292,20 @@ def _fallback(graph: Any, path: Path, fmt: str) -> Path:
 
 def draw(obj: Any, path: str | Path | None = None, *, format: str | None = None,
          **kwargs: Any) -> Any:
-    """Draw a UWD, a composite problem or system, or a morphism expression.
+    """Draw a UWD, a composite problem or system, a flow network (``flows=`` labels its
+    edges), or a morphism expression.
 
     Returns the graphviz graph; with ``path``, also writes it (format from the extension).
     """
     from catopt.category.morphism import Morphism
+    from catopt.problems.flows import OpenFlowNetwork
 
     if isinstance(obj, UWD):
         graph = uwd_dot(obj, **kwargs)
+    elif isinstance(obj, OpenFlowNetwork):
+        from catopt.interfaces.draw_flow import flow_dot
+
+        graph = flow_dot(obj, **kwargs)
     elif isinstance(obj, Morphism):
         from catopt.interfaces.string_diagram import string_diagram_dot
 

@@ -66,7 +66,7 @@ ENGINE_KEYS = {"sync_every": "int", "chunk": "int", "reduction": "name", "partit
 SOLVE_KEYS = {"step", "steps", "tol", "x0", "engine", "workers", "checkpoint",
               "checkpoint_every"} | {k for k in ENGINE_KEYS
                                      if any(k in e.options for e in ENGINES.values())}
-TOP_KEYS = {"relation", "shapes", "boxes", "solve", "title"}
+TOP_KEYS = {"relation", "shapes", "boxes", "solve", "title", "kind"}
 
 
 @dataclass
@@ -319,7 +319,7 @@ def _solve_table(ctx: _Ctx, table: Any) -> dict[str, Any]:
                 raise ctx.err("solve", k, f"expected a folder name (a string), got {_short(v)}")
             out[k] = v
         elif k == "engine":
-            if v not in ENGINES:
+            if not isinstance(v, str) or v not in ENGINES:  # a list is unhashable
                 raise ctx.err("solve", k, f"expected one of {list(ENGINES)}, got {v!r}")
             out[k] = v
         elif ENGINE_KEYS.get(k) == "int":
@@ -413,8 +413,11 @@ def _toml_where(message: str, text: str) -> str:
 
 
 def loads_spec(text: str, *, name: str = "<spec>", base: str | Path = ".",
-               allow_import: bool = False, allow_outside: bool = False) -> Spec:
-    """Load a spec from TOML text; ``base`` is the folder data paths are relative to."""
+               allow_import: bool = False, allow_outside: bool = False) -> Any:
+    """Load a spec from TOML text; ``base`` is the folder data paths are relative to.
+
+    ``kind = "flow"`` makes it a flow-network spec (:mod:`catopt.interfaces.spec_flow`),
+    loaded as a :class:`~catopt.interfaces.spec_flow.FlowSpec`."""
     ctx = _Ctx(name, Path(base), allow_import, allow_outside)
     check_limit("max_text", len(text), f"spec {name}")
     try:
@@ -443,6 +446,16 @@ def loads_spec(text: str, *, name: str = "<spec>", base: str | Path = ".",
         d = relation(data["relation"], shapes=shapes)
     except CatoptError as e:
         raise ctx.err("shapes", None, str(e)) from None
+    kind = data.get("kind", "problem")
+    if kind not in ("problem", "flow"):
+        raise ctx.err("", "kind", f"expected 'problem' or 'flow', got {_short(kind)}")
+    title = data.get("title")
+    if title is not None and not isinstance(title, str):
+        raise ctx.err("", "title", f"expected a string, got {_short(title)}")
+    if kind == "flow":
+        from catopt.interfaces.spec_flow import flow_spec
+
+        return flow_spec(name, data, d, title)
     boxes = data.get("boxes", {})
     if not isinstance(boxes, dict):
         raise ctx.err("boxes", None, "expected one table per box, [boxes.NAME]")
@@ -481,15 +494,13 @@ def loads_spec(text: str, *, name: str = "<spec>", base: str | Path = ".",
         raise SpecError(f"{name}: {e}") from None
     solve = _solve_table(ctx, data.get("solve", {}))
     _check_x0(ctx, solve.get("x0"), composite)
-    title = data.get("title")
-    if title is not None and not isinstance(title, str):
-        raise ctx.err("", "title", f"expected a string, got {_short(title)}")
     return Spec(name, d, problems, composite, solve, title)
 
 
 def load_spec(path: str | Path, *, allow_import: bool = False,
-              allow_outside: bool = False) -> Spec:
-    """Load a spec file (TOML)."""
+              allow_outside: bool = False) -> Any:
+    """Load a spec file (TOML): a :class:`Spec`, or a
+    :class:`~catopt.interfaces.spec_flow.FlowSpec` for ``kind = "flow"``."""
     p = Path(path)
     if not p.is_file():
         raise SpecError(f"{path}: spec file not found")

@@ -1,0 +1,87 @@
+"""Running the image of any method functor through the one driver.
+
+``run_system(system, x0, steps)`` runs an open discrete system (the image of a problem under
+gradient ascent-descent, dual ascent, primal decomposition, a subgradient method, ...) with
+:func:`~catopt.engines.driver.drive`, which owns stopping, divergence, checkpoints, callbacks
+and progress. The evaluator is the driver's protocol with the system's program as its
+arithmetic: one step is ``program.value_and_update`` (one gather, one call per leaf, one
+scatter of increments); the "field norm" the driver stops on is the norm of the increment
+divided by the step, ``|u(x) - x| / eta_t`` (for gradient-type methods, the norm of the
+(projected) field; 1 is used for ``eta_t`` when no step rule is given).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from catopt.engines.driver import Advance, drive
+from catopt.engines.results import SolveResult
+from catopt.errors import CatoptError
+from catopt.functor.steps import Constant, StepRule, as_step_rule
+from catopt.systems.open_system import OpenDiscreteSystem
+
+__all__ = ["SystemEvaluator", "run_system"]
+
+
+class SystemEvaluator:
+    """The driver's evaluator for an open discrete system, in this process."""
+
+    engine = "local"
+    chunk = 1
+    root = True
+    interruptible = True
+
+    def __init__(self, system: OpenDiscreteSystem, rule: StepRule) -> None:
+        self.program = system.program
+        self.rule = rule
+
+    def advance(self, x: np.ndarray, t: int, k: int, final: bool,
+                tol: float | None) -> Advance:
+        vu = self.program.value_and_update
+        vs: list[float] = []
+        ns: list[float] = []
+        halted = False
+        for i in range(k + final):
+            v, new = vu(x, t + i)
+            d = new - x
+            gn = float(np.sqrt(d @ d)) / self.rule(t + i)
+            val = 0.0 if v is None else float(v)  # a system that knows no objective
+            vs.append(val)
+            ns.append(gn)
+            if not (np.isfinite(val) and np.isfinite(gn)) or (tol is not None and gn <= tol):
+                halted = True
+                break
+            if i == k:
+                break
+            if not np.isfinite(new).all():
+                halted = True
+                break
+            x = new
+        return Advance(x, np.asarray(vs), np.asarray(ns), halted)
+
+    def full(self, x: np.ndarray) -> np.ndarray:
+        return x
+
+    def can_checkpoint(self) -> bool:
+        return True
+
+    def finish(self, x: np.ndarray) -> np.ndarray:
+        return x
+
+    def stats(self) -> dict[str, Any]:
+        return {}
+
+
+def run_system(system: OpenDiscreteSystem, x0: Any, steps: int, *, tol: float | None = None,
+               step: Any = None, **options: Any) -> SolveResult:
+    """Iterate ``system`` from ``x0`` for ``steps`` steps through the driver, stopping once
+    ``|u(x) - x| / step(t) <= tol``. ``step`` is the method's step (number or rule) used to
+    scale the increment; ``options`` as :func:`~catopt.engines.driver.drive`."""
+    if not isinstance(system, OpenDiscreteSystem):
+        raise CatoptError(f"run_system takes an open discrete system, got "
+                          f"{type(system).__name__}")
+    rule = Constant(1.0) if step is None else as_step_rule(step)
+    x = system.check_state(x0, "initial state").copy()
+    return drive(SystemEvaluator(system, rule), system, x, rule, int(steps), tol, **options)
