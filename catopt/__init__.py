@@ -42,6 +42,8 @@ from catopt.problems.family import BoxFamily, fuse_families
 from catopt.systems import OpenContinuousSystem, OpenDiscreteSystem
 from catopt.wiring import UWD, Space, UWDBuilder, relation
 
+from catopt import sheaves  # noqa: E402  (after the core it builds on)
+
 __version__ = "0.1.0"
 
 __all__ = [
