@@ -9,7 +9,7 @@ is a hypergraph functor, so the composite's gradient system is a distributed alg
 ('x', 'y')
 """
 
-from catopt import category
+from catopt import category, sheaves
 from catopt.category import Morphism
 from catopt.engines import ExecutionPlan, SolveResult, Trajectory, compile_plan, simulate, solve
 from catopt.errors import (
@@ -41,8 +41,6 @@ from catopt.problems import OpenProblem, compose
 from catopt.problems.family import BoxFamily, fuse_families
 from catopt.systems import OpenContinuousSystem, OpenDiscreteSystem
 from catopt.wiring import UWD, Space, UWDBuilder, relation
-
-from catopt import sheaves  # noqa: E402  (after the core it builds on)
 
 __version__ = "0.1.0"
 
@@ -97,4 +95,6 @@ __all__ = [
     "SpecError",
     "LimitError",
     "RunInterrupted",
+    # coordination over cellular sheaves
+    "sheaves",
 ]
