@@ -9,5 +9,6 @@ mkdir -p "$out"
 PYTHONPATH=. $PY examples/multitask.py --quick --outdir "$out" > /dev/null
 PYTHONPATH=. $PY examples/two_layer_linear.py --quick --outdir "$out" > /dev/null
 PYTHONPATH=. $PY examples/sensor_field.py --outdir "$out" > /dev/null
+PYTHONPATH=. $PY examples/sheaf_coordination.py --quick --outdir "$out" > /dev/null
 PYTHONPATH=. $PY scripts/docs_images.py > /dev/null
 echo "gallery figures in $out"
