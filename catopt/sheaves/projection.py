@@ -69,6 +69,9 @@ class Projector:
             raise SheafError(f"method must be 'factor' or 'cg', got {method!r}")
         z = x - w
         gap = float(np.linalg.norm(d @ z - b))
+        if method == "factor" and gap > 1e-10 * scale:
+            # refinement stalls when delta delta^T is very ill-conditioned: LSQR instead
+            return self.project(x, b, method="cg", tol=tol)
         if gap > 1e-7 * scale + 1e-12:
             raise SheafError(
                 f"b is not in the image of the coboundary: the nearest z has |delta z - b| = "
