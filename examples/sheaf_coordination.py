@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from catopt.sheaves import Sheaf, distance, quadratic
+from catopt.sheaves import Sheaf, distance
 from catopt.sheaves.mpc import MPCAgent, MPCResult, double_integrator, run_mpc
 
 DT, BOUNDS, RHO, ADMM_ITERS = 0.1, (-2.0, 2.0), 2.0, 10
