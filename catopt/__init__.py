@@ -9,7 +9,7 @@ is a hypergraph functor, so the composite's gradient system is a distributed alg
 ('x', 'y')
 """
 
-from catopt import algebra, category, program
+from catopt import algebra, category, program, sheaves
 from catopt.algebra import REAL, Z2, OpenParts, Ring, UWDAlgebra
 from catopt.category import Morphism
 from catopt.engines import (
@@ -166,4 +166,6 @@ __all__ = [
     "SpecError",
     "LimitError",
     "RunInterrupted",
+    # coordination over cellular sheaves
+    "sheaves",
 ]

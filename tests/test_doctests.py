@@ -12,6 +12,8 @@ MODULES = [
     "catopt.limits",
     "catopt.wiring.relation",
     "catopt.wiring.builder",
+    "catopt.sheaves.sheaf",
+    "catopt.sheaves.syntax",
 ]
 
 

@@ -1,0 +1,215 @@
+"""Multi-agent model-predictive control over a sheaf (AO.jl's ``MultiAgentMPCProblem``).
+
+Agent ``i`` has linear dynamics ``x+ = A x + B u`` and, over a horizon of ``N`` states
+``x_0 .. x_{N-1}`` (``x_0`` its current state) and ``N - 1`` controls, the cost
+``sum_k (x_k - xbar)^T Q (x_k - xbar) + u_k^T R u_k`` subject to ``lo <= u_k <= hi``. The agents
+are coupled through their **terminal states**, which must form a section: ``delta X_N = b``
+(or minimize nonlinear edge potentials). Each MPC step runs a few ADMM iterations whose x-step
+is every agent's QP with the extra terminal term ``rho/2 |x_{N-1} - w|^2`` (solved by OSQP, set
+up once per agent and updated in place), then applies each agent's first control.
+
+Unlike AO.jl (which restarts ``z`` and ``u`` at 0), ``z`` is warm-started from the previous MPC
+step, shifted by the dynamics (``z_i <- A_i z_i``: the planned terminal state one step further
+on, since the new horizon ends one step later; without the shift the stale ``z`` drags the
+moving formation, which then stalls at an error of 1.3e-3); the scaled dual ``u`` restarts at 0
+every step, as in AO.jl: when the terminal coupling cannot be met within the horizon (control
+bounds), a carried-over dual winds up without bound and the closed loop drifts (measured).
+The terminal penalty is ``rho/2`` in both
+the regulation and the tracking case (AO.jl uses ``rho`` in the tracking case; measured with
+AO.jl's restart of ``z``: no change for consensus and the stationary formation, the moving
+formation's error at step 400 0.12 instead of 0.17; not measured with the shifted warm start).
+
+With edge potentials ``U`` (possibly nonconvex) the z-step is the *nonlinear heat-equation
+projection*: ``z`` is the minimizer of ``U(delta z - b)`` reached by descending from
+``w = x + u`` (L-BFGS standing in for the diffusion flow), so ``z`` lies exactly on the zero
+set of ``U`` when its minimum is 0. AO.jl instead minimizes ``U(delta z) + |z - w|`` (a norm,
+not squared), whose minimizer stops off that set where ``|grad (U o delta)| = 1``; together with
+restarting ``z`` at 0 every step this leaves its flock about 5e-3 off the target distance
+(its committed trajectories), while the flow projection with a warm ``z`` meets it to 1e-3.
+This is a heuristic without convergence guarantee (the set is not convex).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from catopt.sheaves.errors import SheafError
+from catopt.sheaves.sheaf import Sheaf
+
+__all__ = ["MPCAgent", "MPCResult", "run_mpc", "double_integrator"]
+
+
+def double_integrator(dt: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+    """The planar double integrator with state ``(p_x, v_x, p_y, v_y)`` (AO.jl's agents)."""
+    A = np.array([[1, dt, 0, 0], [0, 1, 0, 0], [0, 0, 1, dt], [0, 0, 0, 1]], dtype=float)
+    B = np.array([[0, 0], [dt, 0], [0, 0], [0, dt]], dtype=float)
+    return A, B
+
+
+class MPCAgent:
+    """One agent's finite-horizon QP; ``prox(w, rho)`` returns its planned terminal state.
+
+    Parameters
+    ----------
+    A, B : dynamics ``x+ = A x + B u``.
+    Q, R : state and control weights (``Q`` PSD, ``R`` positive definite).
+    horizon : ``N``, the number of planned states (``N - 1`` controls).
+    bounds : ``(lo, hi)`` on every control component.
+    x_target : ``xbar`` (default 0: regulation).
+    x0 : the current state.
+    eps : OSQP's absolute and relative tolerances; solution polishing (on) then solves the
+        identified active set exactly.
+
+    OSQP is used because it is a maintained, well-tested QP solver that is set up once per
+    agent and then only updated (``q`` and the initial-state bounds change), warm-started,
+    in a fraction of a millisecond for these sizes.
+    """
+
+    def __init__(self, A: Any, B: Any, Q: Any, R: Any, horizon: int,
+                 bounds: tuple[float, float] = (-np.inf, np.inf), x_target: Any = None,
+                 x0: Any = None, eps: float = 1e-6) -> None:
+        self.A = np.atleast_2d(np.asarray(A, dtype=float))
+        self.B = np.atleast_2d(np.asarray(B, dtype=float))
+        nx, nu = self.B.shape
+        if self.A.shape != (nx, nx):
+            raise SheafError(f"MPCAgent: A has shape {self.A.shape} but B has {nx} rows")
+        self.Q = np.atleast_2d(np.asarray(Q, dtype=float))
+        self.R = np.atleast_2d(np.asarray(R, dtype=float))
+        if self.Q.shape != (nx, nx) or self.R.shape != (nu, nu):
+            raise SheafError(f"MPCAgent: Q must be {nx}x{nx} and R {nu}x{nu}, got "
+                             f"{self.Q.shape} and {self.R.shape}")
+        if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 2:
+            raise SheafError(f"MPCAgent: horizon must be an int >= 2, got {horizon!r}")
+        self.N, self.nx, self.nu = horizon, nx, nu
+        self.lo, self.hi = float(bounds[0]), float(bounds[1])
+        if not self.lo <= self.hi:
+            raise SheafError(f"MPCAgent: bounds must have lo <= hi, got {bounds}")
+        self.x_target = np.zeros(nx) if x_target is None else np.asarray(x_target, float)
+        self.x = np.zeros(nx) if x0 is None else np.asarray(x0, dtype=float).copy()
+        self.eps = eps
+        self.u_first = np.zeros(nu)
+        self._solver: Any = None
+        self._rho: float | None = None
+        self.solves = 0
+
+    def _setup(self, rho: float) -> None:
+        import osqp
+        import scipy.sparse as sp
+
+        N, nx, nu = self.N, self.nx, self.nu
+        P = sp.block_diag([sp.kron(sp.identity(N - 1), 2 * self.Q), rho * sp.identity(nx),
+                           sp.kron(sp.identity(N - 1), 2 * self.R)], format="csc")
+        # x_0 = x; x_{k+1} - A x_k - B u_k = 0; lo <= u <= hi
+        Ax = sp.kron(sp.identity(N), -sp.identity(nx)) + sp.kron(sp.eye(N, k=-1), self.A)
+        Bu = sp.kron(sp.vstack([sp.csc_matrix((1, N - 1)), sp.identity(N - 1)]), self.B)
+        Aeq = sp.hstack([Ax, Bu])
+        Aineq = sp.hstack([sp.csc_matrix(((N - 1) * nu, N * nx)), sp.identity((N - 1) * nu)])
+        C = sp.vstack([Aeq, Aineq], format="csc")
+        l, u = self._bounds()
+        self._solver = osqp.OSQP()
+        self._solver.setup(sp.triu(P, format="csc"), self._q(np.zeros(nx), rho), C, l, u,
+                           verbose=False, eps_abs=self.eps, eps_rel=self.eps, polishing=True,
+                           max_iter=200000, warm_starting=True)
+        self._rho = rho
+
+    def _bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        N, nx, nu = self.N, self.nx, self.nu
+        leq = np.concatenate([-self.x, np.zeros((N - 1) * nx)])
+        return (np.concatenate([leq, np.full((N - 1) * nu, self.lo)]),
+                np.concatenate([leq, np.full((N - 1) * nu, self.hi)]))
+
+    def _q(self, w: np.ndarray, rho: float) -> np.ndarray:
+        qx = np.tile(-2 * self.Q @ self.x_target, self.N - 1)
+        return np.concatenate([qx, -rho * w, np.zeros((self.N - 1) * self.nu)])
+
+    def prox(self, w: np.ndarray, rho: float) -> np.ndarray:
+        """``argmin`` of the QP plus ``rho/2 |x_{N-1} - w|^2``: the planned terminal state
+        (the first control is kept in ``u_first``)."""
+        if self._rho != rho:
+            self._setup(rho)
+        l, u = self._bounds()
+        self._solver.update(q=self._q(np.asarray(w, float), rho), l=l, u=u)
+        res = self._solver.solve(raise_error=False)
+        self.solves += 1
+        status = str(res.info.status).lower()
+        polished = getattr(res.info, "status_polish", 0) == 1  # polishing: exact active set
+        if "solved" not in status or ("inaccurate" in status and not polished):
+            raise SheafError(f"MPCAgent: OSQP did not solve the agent's QP ({res.info.status})")
+        v = res.x
+        N, nx = self.N, self.nx
+        self.u_first = v[N * nx:N * nx + self.nu].copy()
+        return v[(N - 1) * nx:N * nx].copy()
+
+    def step(self) -> None:
+        """Apply the first planned control: ``x <- A x + B u_0``."""
+        self.x = self.A @ self.x + self.B @ self.u_first
+
+
+@dataclass
+class MPCResult:
+    """States ``(steps + 1, agents, nx)``, applied controls ``(steps, agents, nu)``, and each
+    step's final ADMM primal residual ``|x - z|``."""
+
+    states: np.ndarray
+    controls: np.ndarray
+    residuals: np.ndarray
+
+
+def run_mpc(sheaf: Sheaf, agents: Sequence[MPCAgent], steps: int, *, b: Any = None,
+            rho: float = 2.0, admm_iters: int = 10, potential: Any = None,
+            warm_dual: bool = False) -> MPCResult:
+    """Receding-horizon control: each step, ``admm_iters`` ADMM iterations on the terminal
+    states (exact projection onto ``{delta z = b}``, or with a ``potential`` the nonconvex
+    z-step), then every agent applies its first control."""
+    from catopt.sheaves.admm import _check_agents, _x_step
+
+    agents = _check_agents(sheaf, agents)
+    for v, a in zip(sheaf.vertex_names, agents, strict=True):
+        if not isinstance(a, MPCAgent):
+            raise SheafError(f"the agent of vertex {v!r} must be an MPCAgent")
+    target = sheaf.target(b)
+    z = np.concatenate([a.x for a in agents])
+    u: Any = None
+    if sheaf.n != len(z):
+        raise SheafError(f"the sheaf's vertex stalks (n = {sheaf.n}) must be the agents' "
+                         f"states (total {len(z)})")
+    states = [np.stack([a.x for a in agents])]
+    controls, residuals = [], []
+    if potential is not None:
+        from scipy.optimize import minimize
+
+        from catopt.sheaves.potentials import edge_potentials
+
+        pots = edge_potentials(sheaf, potential)
+        D = sheaf.coboundary()
+
+        def flow(zz: np.ndarray) -> tuple[float, np.ndarray]:
+            r = D @ zz - target
+            return pots.value(r), D.T @ pots.grad(r)
+    o = sheaf.vertex_offsets
+    for t in range(int(steps)):
+        if t > 0:  # shifted warm start: last step's terminal states, one step further on
+            z = np.concatenate([a.A @ z[o[i]:o[i + 1]] for i, a in enumerate(agents)])
+        if not warm_dual or u is None:
+            u = np.zeros(sheaf.n)
+        for _ in range(admm_iters):
+            x = _x_step(sheaf, agents, z - u, rho)
+            w = x + u
+            if potential is None:
+                z = sheaf.project(w, target)
+            else:
+                # the nonlinear heat-equation projection: descend U o delta from w to a
+                # minimizer (the limit of nonlinear sheaf diffusion started at w)
+                z = minimize(flow, w, jac=True, method="L-BFGS-B",
+                             options={"maxiter": 500, "gtol": 1e-12, "ftol": 0.0}).x
+            u = u + x - z
+        residuals.append(float(np.linalg.norm(x - z)))
+        controls.append(np.stack([a.u_first for a in agents]))
+        for a in agents:
+            a.step()
+        states.append(np.stack([a.x for a in agents]))
+    return MPCResult(np.asarray(states), np.asarray(controls), np.asarray(residuals))

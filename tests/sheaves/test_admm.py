@@ -1,0 +1,88 @@
+"""ADMM on random convex homological programs against a centralized KKT solve."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+
+from catopt.sheaves import Sheaf, SheafError
+from catopt.sheaves.admm import QuadraticAgent, admm, nonconvex_admm
+from catopt.sheaves.potentials import distance
+from tests.helpers.sheaves import dense_coboundary, sheaves
+
+
+def program(case, seed: int = 0):
+    s, dims, edges = case
+    rng = np.random.default_rng(seed)
+    agents, Ps, qs = [], [], []
+    for d in dims:
+        M = rng.standard_normal((d, d))
+        P, q = M @ M.T + 0.5 * np.eye(d), rng.standard_normal(d)
+        agents.append(QuadraticAgent(P, q))
+        Ps.append(P)
+        qs.append(q)
+    D = dense_coboundary(dims, edges)
+    b = D @ rng.standard_normal(s.n)
+    n, m = s.n, s.m
+    P = np.zeros((n, n))
+    o = np.concatenate([[0], np.cumsum(dims)]).astype(int)
+    for i, Pi in enumerate(Ps):
+        P[o[i]:o[i + 1], o[i]:o[i + 1]] = Pi
+    K = np.block([[P, D.T], [D, np.zeros((m, m))]])
+    x_star = np.linalg.lstsq(K, np.concatenate([-np.concatenate(qs), b]), rcond=None)[0][:n]
+    return s, agents, b, x_star
+
+
+@settings(max_examples=25)
+@given(sheaves)
+def test_admm_matches_the_centralized_kkt_solve(case) -> None:
+    s, agents, b, x_star = program(case)
+    r = admm(s, agents, b=b, rho=1.0, iters=20000, tol=1e-11)
+    assert r.converged
+    assert np.abs(r.z - x_star).max() < 1e-6
+    assert np.linalg.norm(r.x - r.z) < 1e-8
+    assert np.abs(s.delta(r.z) - b).max() < 1e-9
+
+
+def test_too_few_iterations_are_caught() -> None:
+    """The same comparison fails when ADMM is stopped early (the test can fail)."""
+    from tests.helpers.sheaves import sheaf_from_seed
+
+    s, agents, b, x_star = program(sheaf_from_seed(7))
+    r = admm(s, agents, b=b, rho=1.0, iters=2, tol=None)
+    assert np.abs(r.z - x_star).max() > 1e-6
+
+
+def test_diffusion_z_step_approaches_the_exact_one() -> None:
+    s = Sheaf.constant(5, [(0, 1), (1, 2), (2, 3), (3, 4), (4, 0)], 2)
+    rng = np.random.default_rng(0)
+    agents = [QuadraticAgent(np.eye(2), rng.standard_normal(2)) for _ in range(5)]
+    exact = admm(s, agents, rho=1.0, iters=300)
+    approx = admm(s, agents, rho=1.0, iters=300, z_step=200, tol=None)
+    # consensus on the mean of the minimizers -q_v
+    mean = -np.mean([a.q for a in agents], axis=0)
+    np.testing.assert_allclose(exact.z.reshape(5, 2), np.tile(mean, (5, 1)), atol=1e-9)
+    np.testing.assert_allclose(approx.z, exact.z, atol=1e-4)
+
+
+def test_nonconvex_admm_reaches_a_stationary_point_of_the_penalized_problem() -> None:
+    """At a fixed point, grad f(z) = -rho u and delta^T grad U(delta z) = rho u, so z is a
+    stationary point of f + U o delta (the potential acts as a penalty)."""
+    s = Sheaf.constant(2, [(0, 1)], 2)
+    agents = [QuadraticAgent(0.1 * np.eye(2), np.zeros(2)) for _ in range(2)]
+    pot = distance(2.0)
+    r = nonconvex_admm(s, agents, pot, rho=5.0, iters=300, z0=np.array([1.0, 0, -1.0, 0.1]))
+    stationarity = 0.1 * r.z + s.nonlinear_laplacian(r.z, pot)
+    assert np.abs(stationarity).max() < 1e-3 and r.primal[-1] < 1e-4  # inexact L-BFGS z-steps
+    assert abs(np.linalg.norm(r.z[:2] - r.z[2:]) - 2.0) < 0.01  # about 2 apart
+
+
+def test_bad_arguments() -> None:
+    s = Sheaf.constant(2, [(0, 1)], 2)
+    with pytest.raises(SheafError, match="2 vertices"):
+        admm(s, [QuadraticAgent(np.eye(2), np.zeros(2))])
+    with pytest.raises(SheafError, match="rho"):
+        admm(s, [QuadraticAgent(np.eye(2), np.zeros(2))] * 2, rho=-1)
+    with pytest.raises(SheafError, match="prox"):
+        admm(s, [object(), object()])
