@@ -10,7 +10,31 @@ import numpy as np
 
 from catopt.errors import CatoptError
 
-__all__ = ["integer", "number"]
+__all__ = ["integer", "number", "sequence", "mapping"]
+
+
+def sequence(value: Any, name: str, *, error: type[CatoptError] = CatoptError,
+             expected: str = "a sequence") -> list[Any]:
+    """``value`` as a list: any iterable but a string, bytes or a mapping, or ``error``
+    naming ``name``."""
+    from collections.abc import Mapping
+
+    if isinstance(value, (str, bytes, Mapping)) or value is None:
+        raise error(f"{name} must be {expected}, got {value!r}"[:300])
+    try:
+        return list(value)
+    except TypeError:
+        raise error(f"{name} must be {expected}, got {value!r}"[:300]) from None
+
+
+def mapping(value: Any, name: str, *, error: type[CatoptError] = CatoptError,
+            expected: str = "a mapping") -> Any:
+    """``value`` if it is a mapping (``{key: value}``), or ``error`` naming ``name``."""
+    from collections.abc import Mapping
+
+    if not isinstance(value, Mapping):
+        raise error(f"{name} must be {expected}, got {value!r}"[:300])
+    return value
 
 
 def integer(value: Any, name: str, *, minimum: int | None = None, maximum: int | None = None,

@@ -26,7 +26,7 @@ from catopt.functor.momentum import momentum
 from catopt.functor.steps import Armijo, InverseTime, LogStep
 from catopt.wiring import from_json
 
-EXAMPLES = int(os.environ.get("CATOPT_FUZZ_EXAMPLES", "40"))
+EXAMPLES = int(os.environ.get("CATOPT_FUZZ_EXAMPLES", "100"))
 
 junk = st.one_of(
     st.none(), st.booleans(), st.integers(-10**6, 10**6), st.integers(10**20, 10**30),
@@ -50,15 +50,19 @@ def _composite() -> co.OpenProblem:
                           co.OpenProblem(lambda x: x @ x, 1, ports=[0], grad=lambda x: 2 * x)])
 
 
+def _built(name: Any, junctions: Any) -> co.UWD:
+    b = co.UWDBuilder()
+    b.box(name, junctions)
+    return b.build()
+
+
 #: entry point name -> (call, how many junk arguments it takes)
 TARGETS: dict[str, tuple[Callable[..., Any], int]] = {
     "relation": (lambda a: co.relation(a), 1),
-    "relation+shapes": (lambda a, b: co.relation("(x,) :- f(x, y)", shapes=a, **({} if b is None
-                                                                                 else {}))
-                        , 2),
+    "relation+shapes": (lambda a: co.relation("(x,) :- f(x, y)", shapes=a), 1),
     "UWD": (lambda a, b, c: co.UWD(a, b, junctions=c), 3),
     "UWD shapes": (lambda a: co.UWD([("f", ["x"])], ["x"], shapes=a), 1),
-    "UWDBuilder.box": (lambda a, b: co.UWDBuilder().box(a, b).build(), 2),
+    "UWDBuilder.box": (lambda a, b: _built(a, b), 2),
     "OpenProblem": (lambda a, b, c: co.OpenProblem(a, b, c), 3),
     "OpenProblem grad": (lambda a, b: co.OpenProblem(lambda x: x @ x, a, grad=b).gradient(
         np.zeros(2)), 2),

@@ -14,6 +14,7 @@ import numpy as np
 
 from catopt.errors import ShapeError, SpaceError, StateError
 from catopt.limits import check_limit
+from catopt.validate import sequence
 from catopt.wiring.uwd import Shape, normalize_shape
 
 __all__ = ["Space", "resolve_ports"]
@@ -126,6 +127,8 @@ class Space:
     # -- flat vectors <-> named arrays -------------------------------------------------------
     def check(self, x: Any, what: str = "state") -> np.ndarray:
         """``x`` as a float vector of length ``n``, or a StateError saying what was expected."""
+        if np.iscomplexobj(x):
+            raise StateError(f"{what} must be real, got complex numbers")
         try:
             arr = np.asarray(x, dtype=float)
         except (TypeError, ValueError) as e:
@@ -174,14 +177,20 @@ class Space:
                 else:
                     raise SpaceError(f"no value given for variable {name!r}")
         else:
-            items = list(values)
+            items = sequence(values, "the values to pack", error=SpaceError,
+                             expected="a mapping by variable name or arrays in variable order")
             if len(items) != len(self.names):
                 raise SpaceError(
                     f"expected {len(self.names)} arrays in variable order {list(self.names)}, "
                     f"got {len(items)}"
                 )
         for i, (name, v) in enumerate(zip(self.names, items, strict=True)):
-            arr = np.asarray(v, dtype=float)
+            if np.iscomplexobj(v):
+                raise SpaceError(f"variable {name!r} must be real, got complex numbers")
+            try:
+                arr = np.asarray(v, dtype=float)
+            except (TypeError, ValueError, OverflowError) as e:
+                raise SpaceError(f"variable {name!r} must be an array of numbers: {e}") from None
             shape = self.shapes[i]
             if arr.shape != shape:
                 if arr.size == self.sizes[i] and arr.ndim <= 1 and len(shape) <= 1:
@@ -201,6 +210,8 @@ def resolve_ports(space: Space, ports: Any) -> tuple[int, ...]:
         return ()
     if isinstance(ports, (str, int, np.integer)):
         ports = [ports]
+    ports = sequence(ports, "ports", error=SpaceError,
+                     expected="a sequence of coordinate indices or variable names")
     out: list[int] = []
     for k, p in enumerate(ports):
         if space.integer:

@@ -17,6 +17,7 @@ from catopt.algebra.protocol import OpenParts, UWDAlgebra
 from catopt.algebra.ring import Z2
 from catopt.category.morphism import Boundary, Expr, Morphism, boundary
 from catopt.errors import CompositionError
+from catopt.limits import check_limit
 from catopt.problems.open_problem import ProblemAlgebra
 from catopt.program.open import Open
 from catopt.systems.open_system import ContinuousAlgebra, DiscreteAlgebra
@@ -78,8 +79,10 @@ def _wire(shape: Any, what: str) -> Boundary:
 
 
 def _count(n: Any, what: str) -> int:
-    return integer(n, f"{what}'s number of copies", minimum=0, error=CompositionError,
-                   expected="a non-negative int")
+    n = integer(n, f"{what}'s number of copies", minimum=0, error=CompositionError,
+                expected="a non-negative int")
+    check_limit("max_ports", n, f"the {what}")
+    return n
 
 
 def copy(shape: Any = (), n: int = 2, kind: str = "problem") -> Morphism:

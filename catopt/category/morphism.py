@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from catopt.errors import CompositionError
+from catopt.limits import check_limit
 from catopt.problems.compose import compose
 from catopt.program.open import Open
 from catopt.validate import integer
@@ -35,6 +36,7 @@ def boundary(shapes: Any, what: str = "boundary") -> Boundary:
     if isinstance(shapes, int) and not isinstance(shapes, bool):
         if shapes < 0:
             raise CompositionError(f"{what} must have a non-negative number of wires")
+        check_limit("max_junctions", shapes, f"the {what}")
         return ((),) * shapes
     try:
         items = list(shapes)

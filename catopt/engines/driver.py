@@ -38,7 +38,7 @@ import numpy as np
 from catopt.engines.checkpoint import Checkpointer
 from catopt.engines.hooks import progress_bar
 from catopt.engines.results import CALLBACK, CONVERGED, MAX_STEPS, SolveResult
-from catopt.errors import DivergenceError, RunInterrupted
+from catopt.errors import CatoptError, DivergenceError, RunInterrupted
 from catopt.functor.curvature import estimate_curvature
 from catopt.functor.steps import StepRule
 
@@ -215,6 +215,17 @@ def _value_at(ev: Evaluator, x: np.ndarray, t: int) -> float:
     return float(values[0]) if len(values) else float("nan")
 
 
+def _call_back(callback: Callable[..., Any], t: int, x: np.ndarray, value: float,
+               norm: float) -> bool:
+    """The user's callback at iteration ``t``; an exception in it becomes a CatoptError that
+    says so (the original chained), as a failing objective does."""
+    try:
+        return bool(callback(t, x, value, norm))
+    except Exception as e:  # noqa: BLE001 - the user's code: say where it failed
+        raise CatoptError(f"the callback raised {type(e).__name__} at iteration {t}: "
+                          f"{e}") from e
+
+
 @dataclass
 class _Run:
     """The bookkeeping of one run: iteration, histories, outcome."""
@@ -320,8 +331,8 @@ def drive(
                     steady = (x, t)  # the objective had not risen at this call's start
                 run.hist.extend(vs.tolist())
                 run.gns.extend(ns.tolist())
-                if callback is not None and callback(t, ev.full(x), float(vs[0]),
-                                                     float(ns[0])):
+                if callback is not None and _call_back(callback, t, ev.full(x), float(vs[0]),
+                                                       float(ns[0])):
                     run.status, run.message = CALLBACK, f"stopped by callback at iteration {t}"
                     break
                 x, run.t = adv.x, t + k  # one statement: Ctrl-C never splits state and count

@@ -279,7 +279,15 @@ def _leaf_costs(program: Any, costs: Any, x0: np.ndarray | None) -> np.ndarray:
         return out
     if isinstance(costs, str):
         raise EngineError(f"costs must be 'size', 'measure' or a sequence, got {costs!r}")
-    return np.asarray(costs, dtype=float)
+    try:
+        out = np.asarray(costs, dtype=float)
+    except (TypeError, ValueError):
+        raise EngineError(f"costs must be 'size', 'measure' or one number per leaf, got "
+                          f"{costs!r}"[:300]) from None
+    if out.shape != (len(leaves),) or not np.all(np.isfinite(out)) or np.any(out < 0):
+        raise EngineError(f"costs must be {len(leaves)} non-negative finite numbers (one per "
+                          f"leaf), got shape {out.shape}")
+    return out
 
 
 def compile_plan(

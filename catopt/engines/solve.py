@@ -118,6 +118,16 @@ def solve(
     if not isinstance(problem, OpenProblem):
         raise CatoptError(f"solve takes an OpenProblem, got {type(problem).__name__}")
     steps = integer(steps, "steps", minimum=0)
+    if callback is not None and not callable(callback):
+        raise CatoptError(f"callback must be callable as callback(t, x, f, grad_norm), got "
+                          f"{callback!r}"[:200])
+    if progress is not None and not isinstance(progress, bool):
+        raise CatoptError(f"progress must be True, False or None, got {progress!r}"[:200])
+    if engine is not None and not isinstance(engine, str):
+        raise EngineError(f"engine must be one of {list(ENGINES)}, got {engine!r}"[:200])
+    if workers is not None:
+        workers = integer(workers, "workers", minimum=1, error=EngineError)
+    checkpoint_every = integer(checkpoint_every, "checkpoint_every", minimum=0)
     if tol is not None:
         tol = number(tol, "tol", nonnegative=True)
     x = initial_state(problem, x0)

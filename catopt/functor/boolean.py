@@ -30,6 +30,7 @@ from catopt.errors import CatoptError
 from catopt.functor.gradient import euler, gradient_flow
 from catopt.problems.blocks import ObjectiveLeaf
 from catopt.problems.open_problem import OpenProblem, ProblemAlgebra
+from catopt.validate import integer, sequence
 
 __all__ = ["z2_box", "z2_descent", "Z2_PROBLEMS"]
 
@@ -42,7 +43,12 @@ def z2_box(model: Sequence[Z2Poly], target: Sequence[int], n: int,
     """A Z2 box in error-vector form on ``n`` bits: model ``f``, target ``y``; objective the
     number of wrong outputs, gradient ``R[f](theta, f(theta) + y)``. It is an open problem of
     the algebra of problems over Z2 (:data:`Z2_PROBLEMS`): composites sum its gradients mod 2."""
-    model = list(model)
+    n = integer(n, "n (the box's bits)", minimum=0)
+    model = sequence(model, "model", expected="a sequence of Z2 polynomials")
+    for k, poly in enumerate(model):
+        if not isinstance(poly, Z2Poly):
+            raise CatoptError(f"output {k} of the model must be a Z2 polynomial (made from "
+                              f"var and const), got {type(poly).__name__}")
     y = as_bits(np.atleast_1d(target), f"target of Z2 box {name!r}" if name else "target")
     if len(y) != len(model):
         raise CatoptError(f"a Z2 box needs one target bit per model output: {len(model)} "

@@ -21,7 +21,7 @@ def estimate_curvature(
     n = problem.n
     if n == 0:
         return 0.0
-    x = np.asarray(x, dtype=float)
+    x = problem.check_state(x, "x")
     vg = problem.program.value_and_grad
     g0 = vg(x)[1]
     v = np.random.default_rng(seed).standard_normal(n)

@@ -18,11 +18,11 @@ import numpy as np
 
 from catopt.algebra.finset import Space
 from catopt.algebra.protocol import OpenParts
-from catopt.errors import CatoptError
 from catopt.functor.steps import StepRule, as_step_rule
 from catopt.problems.open_problem import OpenProblem
 from catopt.systems.blocks import UpdateLeaf
 from catopt.systems.open_system import DiscreteAlgebra, OpenDiscreteSystem
+from catopt.validate import number
 
 __all__ = ["momentum", "per_box_momentum", "velocity_space"]
 
@@ -34,9 +34,7 @@ def velocity_space(space: Space) -> Space:
 
 
 def _check(beta: float) -> float:
-    if not 0 <= beta < 1:
-        raise CatoptError(f"momentum beta must be in [0, 1), got {beta!r}")
-    return float(beta)
+    return number(beta, "momentum beta", nonnegative=True, below=1.0, expected="in [0, 1)")
 
 
 def momentum(problem: OpenProblem, step: float | StepRule, beta: float = 0.9, *,

@@ -76,7 +76,11 @@ class _Schedule(StepRule):
         self.fn = fn
 
     def __call__(self, t: int) -> float:
-        return float(self.fn(t))
+        try:
+            return float(self.fn(t))
+        except Exception as e:  # noqa: BLE001 - the user's schedule: say which and where
+            raise CatoptError(f"the step schedule {self.fn!r} failed at iteration {t}: "
+                              f"{type(e).__name__}: {e}") from None
 
     def __repr__(self) -> str:
         return f"schedule({self.fn!r})"

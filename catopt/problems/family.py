@@ -25,6 +25,7 @@ from catopt.algebra.protocol import OpenParts
 from catopt.errors import CompositionError, ObjectiveError
 from catopt.problems.blocks import ObjectiveLeaf
 from catopt.problems.open_problem import OpenProblem, ProblemAlgebra
+from catopt.validate import mapping
 
 __all__ = ["BoxFamily", "fuse_families"]
 
@@ -122,7 +123,12 @@ class BoxFamily:
         self.port_variables = resolve_ports(self.space, ports)
         self.ports = list(ports)
         self.name = name
-        arrays = {k: np.asarray(v) for k, v in data.items()}
+        data = mapping(data, f"family {name!r}: data", error=ObjectiveError,
+                       expected="a mapping from names to arrays (one row per box)")
+        try:
+            arrays = {k: np.asarray(v) for k, v in data.items()}
+        except (TypeError, ValueError) as e:
+            raise ObjectiveError(f"family {name!r}: data must be arrays: {e}") from None
         if not arrays:
             raise ObjectiveError(f"family {name!r}: data must hold at least one array (its "
                                  f"first axis is the number of boxes)")

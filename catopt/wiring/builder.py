@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from catopt.errors import DiagramError
-from catopt.wiring.uwd import UWD, normalize_shape
+from catopt.validate import sequence
+from catopt.wiring.uwd import UWD, _check_name, normalize_shape
 
 __all__ = ["UWDBuilder"]
 
@@ -46,14 +47,19 @@ class UWDBuilder:
             raise DiagramError(
                 f"ports of box {name!r} must be a sequence of junction names, got {junctions!r}"
             )
-        for j in junctions:
+        junctions = sequence(junctions, f"ports of box {name!r}", error=DiagramError,
+                             expected="a sequence of junction names")
+        _check_name(name, "box name")
+        for p, j in enumerate(junctions):
+            _check_name(j, f"junction of port {p} of box {name!r}")
             self._junctions.setdefault(j, ())
         self._boxes.append((name, list(junctions)))
         return len(self._boxes) - 1
 
     def outer(self, *junctions: str) -> None:
         """Add outer ports wired to ``junctions``, in order."""
-        for j in junctions:
+        for o, j in enumerate(junctions):
+            _check_name(j, f"junction of outer port {len(self._outer) + o}")
             self._junctions.setdefault(j, ())
             self._outer.append(j)
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from catopt.errors import DiagramError, ShapeError
 from catopt.limits import check_limit
+from catopt.validate import mapping, sequence
 
 __all__ = ["UWD", "Shape", "normalize_shape"]
 
@@ -74,6 +75,8 @@ class UWD:
         shapes: Mapping[str, Any] | None = None,
     ) -> None:
         box_list: list[tuple[str, tuple[str, ...]]] = []
+        boxes = sequence(boxes, "boxes", error=DiagramError,
+                         expected="a sequence of (name, junctions) pairs")
         for k, item in enumerate(boxes):
             try:
                 name, ports = item
@@ -87,13 +90,15 @@ class UWD:
                     f"ports of box {name!r} must be a sequence of junction names, got the "
                     f"string {ports!r}"
                 )
-            ports = tuple(ports)
+            ports = tuple(sequence(ports, f"ports of box {name!r}", error=DiagramError,
+                                   expected="a sequence of junction names"))
             for p, j in enumerate(ports):
                 _check_name(j, f"junction of port {p} of box {name!r}")
             box_list.append((name, ports))
         if isinstance(outer, str):
             raise DiagramError(f"outer must be a sequence of junction names, got {outer!r}")
-        outer = tuple(outer)
+        outer = tuple(sequence(outer, "outer", error=DiagramError,
+                               expected="a sequence of junction names"))
         check_limit("max_boxes", len(box_list), "the diagram")
         check_limit("max_ports", sum(len(p) for _, p in box_list) + len(outer), "the diagram")
         for o, j in enumerate(outer):
@@ -108,7 +113,8 @@ class UWD:
                     seen.setdefault(j)
             jnames = tuple(seen)
         else:
-            jnames = tuple(junctions)
+            jnames = tuple(sequence(junctions, "junctions", error=DiagramError,
+                                    expected="a sequence of junction names"))
             for j in jnames:
                 _check_name(j, "junction name")
             if len(set(jnames)) != len(jnames):
@@ -125,7 +131,8 @@ class UWD:
                     raise DiagramError(f"port {p} of box {name!r} names unknown junction {j!r}")
 
         shape_list: list[Shape] = [()] * len(jnames)
-        for j, s in (shapes or {}).items():
+        for j, s in mapping({} if shapes is None else shapes, "shapes", error=DiagramError,
+                            expected="a mapping from junction names to shapes").items():
             if j not in jindex:
                 raise DiagramError(
                     f"shapes names unknown junction {j!r}; junctions are {list(jnames)}"
