@@ -19,6 +19,7 @@ import numpy as np
 from catopt import __version__
 from catopt.engines.options import ENGINES, engine_names
 from catopt.errors import CatoptError, RunInterrupted
+from catopt.interfaces.dot_text import printable
 
 #: the source checkout's examples/ folder (absent from an installed wheel)
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
@@ -32,13 +33,13 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except RunInterrupted as e:
-            click.echo(f"interrupted: {e}", err=True)
+            click.echo(f"interrupted: {printable(e)}", err=True)
             ctx.exit(143 if e.signal == "SIGTERM" else 130)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(130)
         except CatoptError as e:
-            click.echo(f"error: {e}", err=True)
+            click.echo(f"error: {printable(e)}", err=True)
             ctx.exit(1)
         except OSError as e:  # an output folder that cannot be written, a full disk
             where = f" {e.filename!r}" if e.filename else ""
@@ -117,7 +118,7 @@ def _run_flow(s: Any, spec: str, step: float | None, steps: int | None, tol: flo
                       zip(src.tolist(), tgt.tolist(), out["flows"].tolist(), strict=True)],
         }, indent=2))
     if not quiet:
-        click.echo(f"{s.title or spec}: dual decomposition, {res.message}")
+        click.echo(printable(f"{s.title or spec}: dual decomposition, {res.message}"))
         click.echo(f"  {s.composite.n} nodes, {s.composite.n_edges} edges; cost "
                    f"{out['cost']:.10g}, dual value {res.objective:.10g}, "
                    f"max conservation residual {out['conservation']:.2e}")
@@ -126,6 +127,18 @@ def _run_flow(s: Any, spec: str, step: float | None, steps: int | None, tol: flo
         click.echo("  " + ", ".join(shown) + (" ..." if len(src) > 12 else ""))
         if output:
             click.echo(f"  result: {output}")
+
+
+def _path_kind(target: str) -> str:
+    """``"file"``, ``"dir"`` or ``"text"``: relation text (it has ``:-``), a name too long or
+    with a NUL for a path, or no such path, is text, never an error from the filesystem."""
+    if ":-" in target or "\x00" in target:
+        return "text"
+    try:
+        p = Path(target)
+        return "dir" if p.is_dir() else "file" if p.is_file() else "text"
+    except (OSError, ValueError):  # e.g. a name longer than the system allows
+        return "text"
 
 
 @main.command()
@@ -145,10 +158,11 @@ def draw(target: str, output: str, port_labels: bool, plain_two_port: bool, syst
     from catopt.interfaces.draw import problem_dot, render, uwd_dot
     from catopt.wiring.relation import relation
 
-    if Path(target).is_dir():
+    kind = _path_kind(target)
+    if kind == "dir":
         raise CatoptError(f"{target!r} is a folder; expected a spec file, a .json diagram or "
                           "relation text")
-    if Path(target).is_file() and target.endswith(".json"):
+    if kind == "file" and target.endswith(".json"):
         from catopt.wiring.uwd import UWD
 
         if system:
@@ -159,7 +173,7 @@ def draw(target: str, output: str, port_labels: bool, plain_two_port: bool, syst
             raise CatoptError(f"{target}: not UTF-8 text: {e}") from None
         graph = uwd_dot(UWD.from_json(text), port_labels=port_labels,
                         plain_two_port=plain_two_port)
-    elif Path(target).is_file():
+    elif kind == "file":
         spec = _spec(target, allow_import, allow_outside)
         if _is_flow(spec):  # a flow network, drawn with its solved flows
             from catopt.interfaces.draw_flow import flow_dot
@@ -259,11 +273,11 @@ def run(spec: str, engine: str | None, workers: int | None, step: float | None,
 
         plot_result(result, plot_path, title=s.title, f_star=f_star)
     if not quiet:
-        click.echo(f"{s.title or spec}: {result.message}")
+        click.echo(printable(f"{s.title or spec}: {result.message}"))
         click.echo(f"  objective {result.objective:.10g} after {result.iterations} iterations, "
                    f"gradient norm {result.grad_norm:.3g}")
         shown = list(zip(result.labels, result.x, strict=True))[:12]
-        click.echo("  " + ", ".join(f"{lab} = {v:.6g}" for lab, v in shown)
+        click.echo("  " + ", ".join(f"{printable(lab)} = {v:.6g}" for lab, v in shown)
                    + (" ..." if len(result.labels) > 12 else ""))
         for path, what in ((output, "result"), (plot_path, "plot")):
             if path:
@@ -318,7 +332,7 @@ def info(spec: str, allow_import: bool, allow_outside: bool) -> None:
     """Boxes, junctions and sizes of SPEC, and who shares which variable."""
     s = _spec(spec, allow_import, allow_outside)
     d, c = s.diagram, s.composite
-    click.echo(f"{s.title or spec}")
+    click.echo(printable(f"{s.title or spec}"))
     click.echo(f"relation: {d.to_relation()}")
     click.echo(f"{d.n_boxes} boxes, {len(d.junctions)} junctions, {c.n} variables "
                f"({len(c.ports)} exposed)")

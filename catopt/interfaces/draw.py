@@ -17,6 +17,7 @@ from typing import Any
 
 from catopt.errors import CatoptError
 from catopt.fileio import atomic_path, atomic_write
+from catopt.interfaces.dot_text import plain
 from catopt.wiring.uwd import UWD
 
 __all__ = ["uwd_dot", "problem_dot", "box_notes", "render", "draw", "have_dot", "parse_dot",
@@ -57,7 +58,7 @@ def uwd_dot(
     g = graphviz.Graph(name="uwd", engine="neato")
     g.attr(overlap="false", splines="true", sep="+12", fontname="Helvetica")
     if title:
-        g.attr(label=title, labelloc="t", fontsize="14")
+        g.attr(label=plain(title), labelloc="t", fontsize="14")
     g.attr("node", fontname="Helvetica", fontsize="12")
     g.attr("edge", fontname="Helvetica", fontsize="9")
     # incidences of each junction: (kind, index, port)
@@ -69,7 +70,7 @@ def uwd_dot(
         touches[j].append(("outer", o, o))
     for b, name in enumerate(d.boxes):
         label = name if not box_notes or b not in box_notes else f"{name}\n{box_notes[b]}"
-        g.node(f"box{b}", label=label, shape="ellipse")
+        g.node(f"box{b}", label=plain(label), shape="ellipse")
     for o in range(len(d.outer_indices)):
         g.node(f"outer{o}", label="", shape="point", width="0.01", style="invis")
     for j, name in enumerate(d.junctions):
@@ -83,19 +84,19 @@ def uwd_dot(
                     return ""
                 return port_names[i][p] if port_names else str(p)
 
-            g.edge(f"{k1}{i1}", f"{k2}{i2}", label=text, taillabel=name(k1, i1, p1),
-                   headlabel=name(k2, i2, p2))
+            g.edge(f"{k1}{i1}", f"{k2}{i2}", label=plain(text),
+                   taillabel=plain(name(k1, i1, p1)), headlabel=plain(name(k2, i2, p2)))
             continue
         g.node(f"j{j}", label="", shape="point", width="0.09", color="black")
         # the name is a node of its own beside the dot, held close by an invisible short
         # edge: neato routes the wires around nodes, so no wire runs through a name (an
         # xlabel was placed after routing and often sat on a wire)
-        g.node(f"jl{j}", label=text, shape="plaintext", fontsize="11", margin="0.02",
+        g.node(f"jl{j}", label=plain(text), shape="plaintext", fontsize="11", margin="0.02",
                width="0", height="0")
         g.edge(f"j{j}", f"jl{j}", style="invis", len="0.15")
         for kind, i, p in ends:
             label = port_names[i][p] if port_names and kind == "box" else str(p)
-            attrs = {"taillabel": label} if port_labels and kind == "box" else {}
+            attrs = {"taillabel": plain(label)} if port_labels and kind == "box" else {}
             g.edge(f"{kind}{i}", f"j{j}", **attrs)
     _fewest_crossings(g)
     return g

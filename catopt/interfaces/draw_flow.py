@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from catopt.errors import CatoptError
+from catopt.interfaces.dot_text import plain
 from catopt.problems.flows import OpenFlowNetwork
 
 __all__ = ["flow_dot"]
@@ -43,12 +44,12 @@ def flow_dot(net: OpenFlowNetwork, flows: Any = None, *, digits: int = 2) -> Any
         label = net.labels[v]
         if abs(b[v]) > 1e-12:
             label += f"\n{b[v]:+.{digits}f}"
-        graph.node(f"n{v}", label, shape="doublecircle" if v in ports else "circle",
+        graph.node(f"n{v}", plain(label), shape="doublecircle" if v in ports else "circle",
                    style="filled", fillcolor="gold" if len(owners[v]) > 1 else "white")
 
     for k, name in enumerate(net.leaf_names):
         with g.subgraph(name=f"cluster_{k}") as c:
-            c.attr(label=name, style="rounded", color="gray50")
+            c.attr(label=plain(name), style="rounded", color="gray50")
             for v in range(net.n):
                 if owners[v] == {k}:
                     node(c, v)

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from catopt.errors import CatoptError
+from catopt.interfaces.dot_text import plain
 from catopt.interfaces.draw import box_notes
 
 __all__ = ["distributed_dot"]
@@ -35,12 +36,12 @@ def distributed_dot(problem: Any) -> Any:
         s.attr(label="composite problem", style="dashed")
         s.attr("edge", dir="none")  # the UWD is undirected
         for b, name in enumerate(d.boxes):
-            s.node(f"box{b}", label=f"{name}\n{notes[b]}", shape="ellipse")
+            s.node(f"box{b}", label=plain(f"{name}\n{notes[b]}"), shape="ellipse")
         for j, name in enumerate(d.junctions):
             # the name inside the junction's dot, as the system's variables are drawn on the
             # right (a label beside a dot sat on the wires in this layout)
             shape = "x".join(map(str, d.junction_shapes[j]))
-            s.node(f"j{j}", label=f"{name}\n{shape}" if shape else name, shape="circle",
+            s.node(f"j{j}", label=plain(f"{name}\n{shape}" if shape else name), shape="circle",
                    width="0.3", style="filled", fillcolor="black", fontcolor="white",
                    fontsize="9")
         for b, ports in enumerate(d.box_port_indices):
@@ -55,7 +56,7 @@ def distributed_dot(problem: Any) -> Any:
     with g.subgraph(name="cluster_system") as s:
         s.attr(label="distributed gradient descent (one step)", style="dashed")
         for k, name in enumerate(problem.block_names):
-            s.node(f"agent{k}", label=f"agent {name}\ngrad f_{name}", shape="box",
+            s.node(f"agent{k}", label=plain(f"agent {name}\ngrad f_{name}"), shape="box",
                    style="rounded")
         shared: dict[int, list[int]] = {}
         for k in range(len(problem.blocks)):
@@ -64,7 +65,7 @@ def distributed_dot(problem: Any) -> Any:
         for v, agents in shared.items():
             if len(agents) < 2 and v >= len(problem.diagram.junctions):
                 continue  # private to one agent: no message
-            s.node(f"var{v}", label=space.names[v], shape="circle", width="0.3",
+            s.node(f"var{v}", label=plain(space.names[v]), shape="circle", width="0.3",
                    style="filled", fillcolor="black", fontcolor="white", fontsize="9")
             for k in agents:
                 s.edge(f"var{v}", f"agent{k}", label="value", color="gray40", fontsize="8",

@@ -51,7 +51,7 @@ import numpy as np
 from catopt.engines.options import ENGINES
 from catopt.errors import CatoptError, SpecError
 from catopt.interfaces.spec_objectives import FAMILIES
-from catopt.limits import check_limit
+from catopt.limits import check_limit, get_limits
 from catopt.problems.compose import compose
 from catopt.problems.open_problem import OpenProblem
 from catopt.wiring.relation import relation
@@ -145,6 +145,8 @@ def _read_npy(fh: Any, size: int) -> np.ndarray:
     version = fmt.read_magic(fh)
     read_header = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
     shape, _, dtype = read_header(fh)
+    for n in shape:  # (0, 2**70) holds nothing but no array of that shape can be made
+        check_limit("max_variables", n, "a dimension of the .npy array")
     count = math.prod(shape)
     check_limit("max_variables", count, "the .npy array")
     if dtype.hasobject:
@@ -159,6 +161,8 @@ def _read_npy(fh: Any, size: int) -> np.ndarray:
 def _load_file(ctx: _Ctx, table: str, key: str, rel: str) -> np.ndarray:
     """A data file: ``A.npy``, ``A.csv`` (comma-separated) or ``data.npz:A`` (member ``A``)."""
     member = None
+    if "\x00" in rel:
+        raise ctx.err(table, key, f"data path {rel!r} holds a NUL character")
     if ".npz:" in rel:
         rel, _, member = rel.rpartition(":")
     path = (ctx.base / rel).resolve()
@@ -315,9 +319,13 @@ def _solve_table(ctx: _Ctx, table: Any) -> dict[str, Any]:
         elif k == "tol":
             out[k] = _number(ctx, "solve", k, v, nonnegative=True)
         elif k == "checkpoint":
-            if not isinstance(v, str) or not v:
+            if not isinstance(v, str) or not v or "\x00" in v:
                 raise ctx.err("solve", k, f"expected a folder name (a string), got {_short(v)}")
-            out[k] = v
+            path = (ctx.base / v).resolve()  # relative to the spec, like its data files
+            if not ctx.allow_outside and not path.is_relative_to(ctx.base.resolve()):
+                raise ctx.err("solve", k, f"checkpoint folder {v!r} leaves the spec's folder "
+                                          "(use --allow-outside to permit it)")
+            out[k] = str(path)
         elif k == "engine":
             if not isinstance(v, str) or v not in ENGINES:  # a list is unhashable
                 raise ctx.err("solve", k, f"expected one of {list(ENGINES)}, got {v!r}")
@@ -424,6 +432,8 @@ def loads_spec(text: str, *, name: str = "<spec>", base: str | Path = ".",
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise SpecError(f"{name}: not valid TOML: {_toml_where(str(e), text)}") from None
+    except ValueError as e:  # e.g. an integer of more than 4,300 digits
+        raise SpecError(f"{name}: not valid TOML: {e}") from None
     except RecursionError:
         raise SpecError(f"{name}: not valid TOML: arrays or tables nested too deeply") from None
     for k in data:
@@ -502,11 +512,17 @@ def load_spec(path: str | Path, *, allow_import: bool = False,
     """Load a spec file (TOML): a :class:`Spec`, or a
     :class:`~catopt.interfaces.spec_flow.FlowSpec` for ``kind = "flow"``."""
     p = Path(path)
-    if not p.is_file():
-        raise SpecError(f"{path}: spec file not found")
     try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
+        if not p.is_file():
+            raise SpecError(f"{path}: spec file not found")
+        limit = get_limits().max_text
+        with open(p, "rb") as fh:  # a bounded read: the limit is checked before the text is
+            raw = fh.read(limit + 1)
+        check_limit("max_text", len(raw), f"spec {path}")
+        text = raw.decode("utf-8")
+    except CatoptError:
+        raise
+    except (OSError, UnicodeDecodeError, ValueError) as e:
         raise SpecError(f"{path}: cannot read the spec: {e}") from None
     return loads_spec(text, name=str(path), base=p.parent, allow_import=allow_import,
                       allow_outside=allow_outside)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from catopt.category.morphism import Expr, Morphism
+from catopt.interfaces.dot_text import plain
 from catopt.wiring.quotient import quotient
 
 __all__ = ["string_diagram_dot"]
@@ -27,7 +28,7 @@ class _Walker:
 
     def node(self, name: str, **attrs: str) -> str:
         key = f"n{len(self.nodes)}"
-        self.nodes.append((key, {"label": name, **attrs}))
+        self.nodes.append((key, {"label": plain(name), **attrs}))
         return key
 
     def walk(self, e: Expr) -> tuple[list[int], list[int]]:
@@ -66,7 +67,7 @@ def string_diagram_dot(m: Morphism, *, title: str | None = None) -> Any:
     g = graphviz.Digraph(name="string_diagram")
     g.attr(rankdir="LR", fontname="Helvetica", splines="spline", nodesep="0.3")
     if title:
-        g.attr(label=title, labelloc="t")
+        g.attr(label=plain(title), labelloc="t")
     g.attr("node", fontname="Helvetica", fontsize="12")
     g.attr("edge", arrowhead="none", fontname="Helvetica", fontsize="9")
     for key, attrs in w.nodes:

@@ -263,6 +263,8 @@ def from_json(text: str | bytes, *, types: Mapping[Any, Any] | None = None) -> U
         raise DiagramError(f"diagram JSON: {e.msg} at line {e.lineno}, column {e.colno}") from None
     except RecursionError:
         raise DiagramError("diagram JSON is nested too deeply") from None
+    except ValueError as e:  # e.g. an integer of more than 4,300 digits
+        raise DiagramError(f"diagram JSON: {e}") from None
     if isinstance(data, dict) and "_type" in data:
         from catopt.wiring.uwd_expr import from_uwd_expr
 

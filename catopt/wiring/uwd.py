@@ -44,6 +44,10 @@ def normalize_shape(shape: Any, what: str) -> Shape:
 def _check_name(name: Any, what: str) -> str:
     if not isinstance(name, str) or not name:
         raise DiagramError(f"{what} must be a non-empty string, got {name!r}")
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: no file, drawing or terminal can show it
+        raise DiagramError(f"{what} must be valid Unicode text, got {name!r}") from None
     return name
 
 
@@ -118,7 +122,9 @@ class UWD:
             for j in jnames:
                 _check_name(j, "junction name")
             if len(set(jnames)) != len(jnames):
-                dup = sorted({j for j in jnames if jnames.count(j) > 1})
+                from collections import Counter
+
+                dup = sorted(j for j, c in Counter(jnames).items() if c > 1)[:10]
                 raise DiagramError(f"junction names must be distinct; repeated: {dup}")
         check_limit("max_junctions", len(jnames), "the diagram")
         jindex = {j: i for i, j in enumerate(jnames)}
