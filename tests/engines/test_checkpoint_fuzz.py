@@ -79,7 +79,7 @@ def test_mutated_checkpoints_raise_only_catopt_errors(saved, tmp_path_factory, d
         blob = _zip(members)
     else:  # a header that declares an enormous array in a tiny file
         key = data.draw(st.sampled_from(sorted(members)))
-        header = "{'descr': '<f8', 'fortran_order': False, 'shape': (0, %d), }" % 2**70
+        header = f"{{'descr': '<f8', 'fortran_order': False, 'shape': (0, {2**70}), }}"
         header = header + " " * (118 - len(header)) + "\n"
         members[key] = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + \
             header.encode() + b"\x00" * 8

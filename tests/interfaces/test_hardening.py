@@ -71,7 +71,7 @@ def test_odd_data_paths_and_headers_are_errors(tmp_path: Path) -> None:
     bad = SPEC.replace("P = [[1.0]]", 'P = "a\\u0000b.npy"')
     with pytest.raises(co.SpecError, match="NUL"):
         loads_spec(bad, base=tmp_path)
-    header = "{'descr': '<f8', 'fortran_order': False, 'shape': (0, %d), }" % 2**70
+    header = f"{{'descr': '<f8', 'fortran_order': False, 'shape': (0, {2**70}), }}"
     header = header + " " * (118 - len(header)) + "\n"
     (tmp_path / "h.npy").write_bytes(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little")
                                      + header.encode())
