@@ -311,7 +311,7 @@ def drive(
                         what = "objective" if not np.isfinite(vs[j]) else "gradient"
                         where = ("at the initial state, before any step" if s == start == 0
                                  else f"at iteration {s}")
-                        shown = vs[j] if what == "objective" else "not finite"
+                        shown = f"not finite ({vs[j]})" if what == "objective" else "not finite"
                         raise diverged(s - 1 if s > start else s,
                                        f"the {what} is {shown} {where}", at_x0=s == start == 0)
                     run.hist.append(float(vs[j]))

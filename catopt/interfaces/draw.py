@@ -3,24 +3,24 @@
 Boxes are ellipses with their names, junctions small black dots labelled with the variable
 name, outer ports dangling wires; the layout is neato. Composite problems are drawn with
 their boxes annotated by sizes and shapes. Output format follows the file's extension (SVG,
-PNG, PDF, or DOT source). Without the ``dot`` program, drawings fall back to networkx and
-matplotlib, with one warning.
+PNG, PDF, or DOT source). Every drawing is built once as a neutral
+:class:`~catopt.interfaces.figure.Figure`; graphviz renders it, and without the ``dot``
+program networkx and matplotlib do, with one warning.
 """
 
 from __future__ import annotations
 
-import re
 import shutil
 import warnings
 from pathlib import Path
 from typing import Any
 
 from catopt.errors import CatoptError
-from catopt.fileio import atomic_path, atomic_write
-from catopt.interfaces.dot_text import plain
+from catopt.fileio import atomic_write
+from catopt.interfaces.figure import Figure, render_matplotlib
 from catopt.wiring.uwd import UWD
 
-__all__ = ["uwd_dot", "problem_dot", "box_notes", "render", "draw", "have_dot", "parse_dot",
+__all__ = ["uwd_dot", "uwd_figure", "problem_dot", "box_notes", "render", "draw", "have_dot",
            "FORMATS"]
 
 FORMATS = ("svg", "png", "pdf", "dot", "gv")
@@ -45,7 +45,21 @@ def uwd_dot(
     title: str | None = None,
     port_names: dict[int, list[str]] | None = None,
 ) -> Any:
-    """The graphviz ``Graph`` of ``d`` (neato layout).
+    """The graphviz ``Graph`` of ``d`` (neato layout): :func:`uwd_figure` rendered."""
+    return uwd_figure(d, port_labels=port_labels, plain_two_port=plain_two_port,
+                      box_notes=box_notes, title=title, port_names=port_names).to_graphviz()
+
+
+def uwd_figure(
+    d: UWD,
+    *,
+    port_labels: bool = False,
+    plain_two_port: bool = False,
+    box_notes: dict[int, str] | None = None,
+    title: str | None = None,
+    port_names: dict[int, list[str]] | None = None,
+) -> Figure:
+    """The drawing of ``d`` as a :class:`~catopt.interfaces.figure.Figure` (neato layout).
 
     ``port_labels`` labels each wire at its box with the port number, or with
     ``port_names[box][port]`` when given (a problem's drawing names each port by the
@@ -53,12 +67,10 @@ def uwd_dot(
     draws a junction touched by exactly two ports (outer ports included) as a plain labelled
     edge; ``box_notes`` adds a second line to box labels (sizes, shapes).
     """
-    import graphviz
-
-    g = graphviz.Graph(name="uwd", engine="neato")
+    g = Figure(name="uwd", engine="neato")
     g.attr(overlap="false", splines="true", sep="+12", fontname="Helvetica")
     if title:
-        g.attr(label=plain(title), labelloc="t", fontsize="14")
+        g.attr(label=title, labelloc="t", fontsize="14")
     g.attr("node", fontname="Helvetica", fontsize="12")
     g.attr("edge", fontname="Helvetica", fontsize="9")
     # incidences of each junction: (kind, index, port)
@@ -70,7 +82,7 @@ def uwd_dot(
         touches[j].append(("outer", o, o))
     for b, name in enumerate(d.boxes):
         label = name if not box_notes or b not in box_notes else f"{name}\n{box_notes[b]}"
-        g.node(f"box{b}", label=plain(label), shape="ellipse")
+        g.node(f"box{b}", label=label, shape="ellipse")
     for o in range(len(d.outer_indices)):
         g.node(f"outer{o}", label="", shape="point", width="0.01", style="invis")
     for j, name in enumerate(d.junctions):
@@ -84,19 +96,19 @@ def uwd_dot(
                     return ""
                 return port_names[i][p] if port_names else str(p)
 
-            g.edge(f"{k1}{i1}", f"{k2}{i2}", label=plain(text),
-                   taillabel=plain(name(k1, i1, p1)), headlabel=plain(name(k2, i2, p2)))
+            g.edge(f"{k1}{i1}", f"{k2}{i2}", label=text, taillabel=name(k1, i1, p1),
+                   headlabel=name(k2, i2, p2))
             continue
         g.node(f"j{j}", label="", shape="point", width="0.09", color="black")
         # the name is a node of its own beside the dot, held close by an invisible short
         # edge: neato routes the wires around nodes, so no wire runs through a name (an
         # xlabel was placed after routing and often sat on a wire)
-        g.node(f"jl{j}", label=plain(text), shape="plaintext", fontsize="11", margin="0.02",
+        g.node(f"jl{j}", label=text, shape="plaintext", fontsize="11", margin="0.02",
                width="0", height="0")
         g.edge(f"j{j}", f"jl{j}", style="invis", len="0.15")
         for kind, i, p in ends:
             label = port_names[i][p] if port_names and kind == "box" else str(p)
-            attrs = {"taillabel": plain(label)} if port_labels and kind == "box" else {}
+            attrs = {"taillabel": label} if port_labels and kind == "box" else {}
             g.edge(f"{kind}{i}", f"j{j}", **attrs)
     _fewest_crossings(g)
     return g
@@ -126,19 +138,20 @@ def _crossings(pos: dict[str, tuple[float, float]], edges: list[tuple[str, str]]
     return int(np.triu(hit & ~shared, 1).sum())
 
 
-def _fewest_crossings(g: Any, tries: int = 32, max_wires: int = 80) -> None:
+def _fewest_crossings(fig: Figure, tries: int = 32, max_wires: int = 80) -> None:
     """Pick, among up to ``tries`` neato starting layouts, the first without crossing wires,
     else the one whose wires cross least (neato's first try often crosses wires that a planar
-    layout would not, e.g. K agents sharing two junctions); sets the graph's ``start``.
+    layout would not, e.g. K agents sharing two junctions); sets the figure's ``start``.
     Skipped without ``dot`` and for drawings of more than ``max_wires`` wires (each try is a
     layout)."""
     if not have_dot():
         return
     import subprocess
 
-    _, edges = parse_dot(g.source)
+    edges = fig.wires()
     if len(edges) > max_wires:
         return
+    g = fig.to_graphviz()
     best: tuple[int, int] | None = None
     for seed in range(1, tries + 1):
         trial = g.copy()
@@ -155,7 +168,7 @@ def _fewest_crossings(g: Any, tries: int = 32, max_wires: int = 80) -> None:
         if score == 0:
             break
     if best is not None:
-        g.attr(start=str(best[1]))
+        fig.attr(start=str(best[1]))
 
 
 def box_notes(problem: Any) -> tuple[dict[int, str], dict[int, list[str]]]:
@@ -220,35 +233,14 @@ def render(graph: Any, path: str | Path, fmt: str | None = None) -> Path:
     return path
 
 
-_STATEMENT = re.compile(
-    r'(\w+)(?:\s*(--|->)\s*(\w+))?\s*(\[(?:[^\]"]|"(?:[^"\\]|\\.)*")*\])?')
-_ATTR = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|[^\s\]]+)')
-
-
-def parse_dot(source: str) -> tuple[dict[str, dict[str, str]], list[tuple[str, str]]]:
-    """Nodes (id -> attributes) and edges of DOT source as written by :func:`uwd_dot` and
-    :func:`~catopt.interfaces.draw_problem.distributed_dot` (quoted labels may span lines)."""
-    nodes: dict[str, dict[str, str]] = {}
-    edges: list[tuple[str, str]] = []
-    for m in _STATEMENT.finditer(source):
-        a, arrow, b, attrs = m.groups()
-        if arrow:
-            if attrs and re.search(r"\bstyle=\"?invis", attrs):
-                continue  # layout helpers (a junction's name held beside its dot)
-            edges.append((a, b))
-            for v in (a, b):
-                nodes.setdefault(v, {})
-        elif attrs and a not in ("graph", "node", "edge"):
-            nodes.setdefault(a, {}).update(
-                (k, v[1:-1] if v.startswith('"') else v) for k, v in _ATTR.findall(attrs))
-    return nodes, edges
-
-
 def _fallback(graph: Any, path: Path, fmt: str) -> Path:
-    """Draw with networkx + matplotlib when ``dot`` is missing (one warning per process):
-    boxes as labelled ellipses, junctions as labelled black dots, outer ports as dangling
-    wires, as in the graphviz drawing, in a spring layout."""
+    """Without ``dot``: the drawing's figure rendered by networkx and matplotlib (one warning
+    per process)."""
     global _warned
+    fig = getattr(graph, "figure", None)
+    if not isinstance(fig, Figure):
+        raise CatoptError(f"graphviz's 'dot' program is needed to draw {str(path)!r} (this "
+                          f"graph was not made by catopt, so it has no figure to draw instead)")
     if not _warned:
         warnings.warn(
             "graphviz's 'dot' program was not found; drawing with networkx and matplotlib "
@@ -256,39 +248,7 @@ def _fallback(graph: Any, path: Path, fmt: str) -> Path:
             stacklevel=3,
         )
         _warned = True
-    from catopt.interfaces.plot import _pyplot
-
-    plt = _pyplot()
-    import networkx as nx
-
-    nodes, edges = parse_dot(graph.source)
-    # a junction's name (node jlK) is written beside its dot (node jK), not laid out
-    names = {v: "j" + v[2:] for v in nodes if v.startswith("jl") and "j" + v[2:] in nodes}
-    g = nx.Graph()
-    g.add_nodes_from(v for v in nodes if v not in names)
-    g.add_edges_from(edges)
-    pos = nx.spring_layout(g, seed=0)
-    for v, j in names.items():
-        pos[v] = pos[j]
-    fig, ax = plt.subplots(figsize=(7, 5))
-    nx.draw_networkx_edges(g, pos, ax=ax)
-    dots = [v for v, a in nodes.items() if a.get("shape") == "point" and a.get("style") != "invis"]
-    big = [v for v, a in nodes.items()
-           if a.get("shape") not in ("point", "circle", "plaintext")]  # names: text only
-    nx.draw_networkx_nodes(g, pos, nodelist=dots, node_size=30, node_color="black", ax=ax)
-    nx.draw_networkx_nodes(g, pos, nodelist=big, node_size=1600, node_color="white",
-                           edgecolors="black", ax=ax)
-    for v, a in nodes.items():
-        text = (a.get("label") or a.get("xlabel", "")).replace("\\n", "\n")
-        if text and a.get("style") != "invis":
-            offset = 0.06 if v in dots or v in names else 0.0
-            ax.annotate(text, pos[v], xytext=(pos[v][0] + offset, pos[v][1] + offset),
-                        ha="center", va="center", fontsize=8)
-    ax.axis("off")
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format=fmt, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return render_matplotlib(fig, path, fmt)
 
 
 def draw(obj: Any, path: str | Path | None = None, *, format: str | None = None,

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from catopt.errors import CatoptError
-from catopt.interfaces.dot_text import plain
+from catopt.interfaces.figure import Figure
 from catopt.problems.flows import OpenFlowNetwork
 
 __all__ = ["flow_dot"]
@@ -19,8 +19,6 @@ def flow_dot(net: OpenFlowNetwork, flows: Any = None, *, digits: int = 2) -> Any
     """The graphviz ``Digraph`` of ``net``; ``flows`` (one per edge, leaves in order, as
     ``recover_flows`` returns them) labels the edges. Ports are drawn as double circles,
     supplies as ``+b`` / ``-b`` under the node's label."""
-    import graphviz
-
     if not isinstance(net, OpenFlowNetwork):
         raise CatoptError(f"flow_dot draws an OpenFlowNetwork, got {type(net).__name__}")
     src, tgt = net.edges()
@@ -36,20 +34,21 @@ def flow_dot(net: OpenFlowNetwork, flows: Any = None, *, digits: int = 2) -> Any
             owners[int(v)].add(k)
     b = net.supply()
     ports = set(net.parts.ports)
-    g = graphviz.Digraph("flow", graph_attr={"rankdir": "LR", "fontsize": "10"},
-                         node_attr={"shape": "circle", "fontsize": "9", "width": "0.3"},
-                         edge_attr={"fontsize": "8", "arrowsize": "0.5"})
+    g = Figure(name="flow", engine="dot", directed=True,
+               graph_attrs={"rankdir": "LR", "fontsize": "10"},
+               node_attrs={"shape": "circle", "fontsize": "9", "width": "0.3"},
+               edge_attrs={"fontsize": "8", "arrowsize": "0.5"})
 
     def node(graph: Any, v: int) -> None:
         label = net.labels[v]
         if abs(b[v]) > 1e-12:
             label += f"\n{b[v]:+.{digits}f}"
-        graph.node(f"n{v}", plain(label), shape="doublecircle" if v in ports else "circle",
+        graph.node(f"n{v}", label, shape="doublecircle" if v in ports else "circle",
                    style="filled", fillcolor="gold" if len(owners[v]) > 1 else "white")
 
     for k, name in enumerate(net.leaf_names):
         with g.subgraph(name=f"cluster_{k}") as c:
-            c.attr(label=plain(name), style="rounded", color="gray50")
+            c.attr(label=name, style="rounded", color="gray50")
             for v in range(net.n):
                 if owners[v] == {k}:
                     node(c, v)
@@ -64,4 +63,4 @@ def flow_dot(net: OpenFlowNetwork, flows: Any = None, *, digits: int = 2) -> Any
             attrs["label"] = f"{f:.{digits}f}"
             attrs["penwidth"] = f"{0.5 + 3.0 * abs(f) / max(scale, 1e-300):.2f}"
         g.edge(f"n{s}", f"n{t}", **attrs)
-    return g
+    return g.to_graphviz()

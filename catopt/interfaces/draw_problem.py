@@ -13,17 +13,21 @@ from typing import Any
 import numpy as np
 
 from catopt.errors import CatoptError
-from catopt.interfaces.dot_text import plain
 from catopt.interfaces.draw import box_notes
+from catopt.interfaces.figure import Figure
 
-__all__ = ["distributed_dot"]
+__all__ = ["distributed_dot", "distributed_figure"]
 
 
 def distributed_dot(problem: Any) -> Any:
-    """A graphviz ``Digraph``: the problem's diagram and its distributed system."""
-    import graphviz
+    """A graphviz ``Digraph``: the problem's diagram and its distributed system
+    (:func:`distributed_figure` rendered)."""
+    return distributed_figure(problem).to_graphviz()
 
-    g = graphviz.Digraph(name="distributed")
+
+def distributed_figure(problem: Any) -> Figure:
+    """The problem's diagram and its distributed system, as a neutral figure."""
+    g = Figure(name="distributed", engine="dot", directed=True)
     g.attr(fontname="Helvetica", compound="true", rankdir="LR")
     d = problem.diagram
     if d is None:
@@ -36,12 +40,12 @@ def distributed_dot(problem: Any) -> Any:
         s.attr(label="composite problem", style="dashed")
         s.attr("edge", dir="none")  # the UWD is undirected
         for b, name in enumerate(d.boxes):
-            s.node(f"box{b}", label=plain(f"{name}\n{notes[b]}"), shape="ellipse")
+            s.node(f"box{b}", label=f"{name}\n{notes[b]}", shape="ellipse")
         for j, name in enumerate(d.junctions):
             # the name inside the junction's dot, as the system's variables are drawn on the
             # right (a label beside a dot sat on the wires in this layout)
             shape = "x".join(map(str, d.junction_shapes[j]))
-            s.node(f"j{j}", label=plain(f"{name}\n{shape}" if shape else name), shape="circle",
+            s.node(f"j{j}", label=f"{name}\n{shape}" if shape else name, shape="circle",
                    width="0.3", style="filled", fillcolor="black", fontcolor="white",
                    fontsize="9")
         for b, ports in enumerate(d.box_port_indices):
@@ -50,29 +54,29 @@ def distributed_dot(problem: Any) -> Any:
         for o, j in enumerate(d.outer_indices):
             s.node(f"outer{o}", label="", shape="circle", width="0.08", fixedsize="true")
             s.edge(f"j{j}", f"outer{o}", minlen="1")
-    space, index = problem.space, problem.gather_index
-    offs = problem.block_offsets
+    program = problem.program
+    space, index, offs = problem.space, program.gather_index, program.offsets
     owner = np.searchsorted(space.offsets, np.arange(space.n), side="right") - 1
     with g.subgraph(name="cluster_system") as s:
         s.attr(label="distributed gradient descent (one step)", style="dashed")
-        for k, name in enumerate(problem.block_names):
-            s.node(f"agent{k}", label=plain(f"agent {name}\ngrad f_{name}"), shape="box",
+        for k, name in enumerate(program.leaf_names):
+            s.node(f"agent{k}", label=f"agent {name}\ngrad f_{name}", shape="box",
                    style="rounded")
         shared: dict[int, list[int]] = {}
-        for k in range(len(problem.blocks)):
+        for k in range(len(program.leaves)):
             for v in set(owner[index[offs[k]:offs[k + 1]]].tolist()):
                 shared.setdefault(v, []).append(k)
         for v, agents in shared.items():
             if len(agents) < 2 and v >= len(problem.diagram.junctions):
                 continue  # private to one agent: no message
-            s.node(f"var{v}", label=plain(space.names[v]), shape="circle", width="0.3",
+            s.node(f"var{v}", label=space.names[v], shape="circle", width="0.3",
                    style="filled", fillcolor="black", fontcolor="white", fontsize="9")
             for k in agents:
                 s.edge(f"var{v}", f"agent{k}", label="value", color="gray40", fontsize="8",
                        dir="forward")
                 s.edge(f"agent{k}", f"var{v}", label="+ grad", color="blue", fontsize="8",
                        dir="forward")
-    if problem.diagram.junctions and len(problem.blocks):
+    if problem.diagram.junctions and len(program.leaves):
         # an invisible wire puts the system to the right of the problem, as in Figure 1
         outer_of = {j: o for o, j in enumerate(d.outer_indices)}
         for j in range(len(d.junctions)):

@@ -25,7 +25,7 @@ __all__ = ["plot_result", "plot_trajectory", "check_format", "FORMATS"]
 FORMATS = ("png", "svg", "pdf")
 
 
-def _pyplot() -> Any:
+def pyplot() -> Any:
     """pyplot in the session's backend: never ``matplotlib.use`` here (that would switch a
     running Jupyter session away from inline plots)."""
     import matplotlib.pyplot as plt
@@ -120,7 +120,7 @@ def plot_result(result: Any, path: str | Path | None = None, *, title: str | Non
     matplotlib.figure.Figure
         The figure, in the session's own matplotlib backend.
     """
-    plt = _pyplot()
+    plt = pyplot()
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.4))
     it = np.arange(len(result.history))
     _objective_axis(a1, result.history, f_star)
@@ -147,7 +147,7 @@ def plot_trajectory(traj: Any, path: str | Path | None = None, *,
     composite are its junction variables); ``f_star``, a known optimal value, plots the
     objective as the gap ``f - f_star`` (else the objective itself is plotted).
     """
-    plt = _pyplot()
+    plt = pyplot()
     has_obj = traj.objective is not None
     fig, axes = plt.subplots(1, 2 if has_obj else 1, figsize=(9 if has_obj else 5, 3.4))
     axes = np.atleast_1d(axes)

@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from catopt.category.morphism import Expr, Morphism
-from catopt.interfaces.dot_text import plain
+from catopt.interfaces.figure import Figure
 from catopt.wiring.quotient import quotient
 
-__all__ = ["string_diagram_dot"]
+__all__ = ["string_diagram_dot", "string_diagram_figure"]
 
 
 class _Walker:
@@ -28,7 +28,7 @@ class _Walker:
 
     def node(self, name: str, **attrs: str) -> str:
         key = f"n{len(self.nodes)}"
-        self.nodes.append((key, {"label": plain(name), **attrs}))
+        self.nodes.append((key, {"label": name, **attrs}))
         return key
 
     def walk(self, e: Expr) -> tuple[list[int], list[int]]:
@@ -59,15 +59,19 @@ class _Walker:
 
 
 def string_diagram_dot(m: Morphism, *, title: str | None = None) -> Any:
-    """The graphviz ``Digraph`` of ``m``'s expression, left to right."""
-    import graphviz
+    """The graphviz ``Digraph`` of ``m``'s expression, left to right
+    (:func:`string_diagram_figure` rendered)."""
+    return string_diagram_figure(m, title=title).to_graphviz()
 
+
+def string_diagram_figure(m: Morphism, *, title: str | None = None) -> Figure:
+    """The string diagram of ``m``'s expression as a neutral figure, left to right."""
     w = _Walker()
     dom, cod = w.walk(m.expr)
-    g = graphviz.Digraph(name="string_diagram")
+    g = Figure(name="string_diagram", engine="dot", directed=True)
     g.attr(rankdir="LR", fontname="Helvetica", splines="spline", nodesep="0.3")
     if title:
-        g.attr(label=plain(title), labelloc="t")
+        g.attr(label=title, labelloc="t")
     g.attr("node", fontname="Helvetica", fontsize="12")
     g.attr("edge", arrowhead="none", fontname="Helvetica", fontsize="9")
     for key, attrs in w.nodes:

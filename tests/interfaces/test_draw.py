@@ -112,10 +112,10 @@ def test_fallback_without_dot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert (tmp_path / "b.pdf").read_bytes().startswith(b"%PDF")
 
 
-def test_parse_dot_reads_back_every_node_and_wire(three_quadratics) -> None:
-    from catopt.interfaces.draw import parse_dot
-
-    nodes, edges = parse_dot(problem_dot(three_quadratics["composite"], port_labels=True).source)
+def test_the_figure_holds_every_node_and_wire(three_quadratics) -> None:
+    """The neutral figure both renderers draw (graphviz, and matplotlib without ``dot``)."""
+    fig = problem_dot(three_quadratics["composite"], port_labels=True).figure
+    nodes, edges = fig.all_nodes(), fig.wires()
     d = three_quadratics["diagram"]
     labels = sorted(a.get("label") or a.get("xlabel", "") for a in nodes.values())
     assert [lab for lab in labels if lab] == sorted(
