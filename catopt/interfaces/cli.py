@@ -231,13 +231,17 @@ def draw(target: str, output: str, port_labels: bool, plain_two_port: bool, syst
 @click.option("--resume", type=click.Path(file_okay=False), default=None,
               show_default="none: start from x0",
               help="Resume from the checkpoint in this folder.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              show_default="none",
+              help="Seconds the whole run may take on --engine mpi; past it the ranks are "
+                   "ended with an error (a stalled collective ends sooner, see stall_timeout).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, no summary.")
 @_with_spec_options
 @_version
 def run(spec: str, engine: str | None, workers: int | None, step: float | None,
         steps: int | None, tol: float | None, output: str | None, plot_path: str | None,
         f_star: float | None, checkpoint: str | None, checkpoint_every: int | None,
-        resume: str | None, quiet: bool,
+        resume: str | None, timeout: float | None, quiet: bool,
         allow_import: bool, allow_outside: bool) -> None:
     """Solve the composite problem of SPEC by distributed gradient descent."""
     from catopt.engines.solve import solve
@@ -257,7 +261,8 @@ def run(spec: str, engine: str | None, workers: int | None, step: float | None,
     opts = dict(s.solve)
     for key, val in (("engine", engine), ("workers", workers), ("step", step),
                      ("steps", steps), ("tol", tol), ("checkpoint", checkpoint),
-                     ("checkpoint_every", checkpoint_every), ("resume", resume)):
+                     ("checkpoint_every", checkpoint_every), ("resume", resume),
+                     ("timeout", timeout)):
         if val is not None:
             opts[key] = val
     opts.setdefault("steps", 1000)

@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from catopt.functor.euler import euler_step
 from catopt.sheaves.errors import SheafError
 from catopt.sheaves.sheaf import Sheaf
 
@@ -113,8 +114,8 @@ def dgd(grads: Sequence[LocalGrad], edges: Sequence[tuple[int, int]], s0: Any, *
     res = DecentralizedResult(S, P)
     for _ in range(int(iters)):
         G, GP = _grads(grads, S, P)
-        S = W @ S - step * n * G
-        P = [p - step * gp for p, gp in zip(P, GP, strict=True)]
+        S = euler_step(W @ S, step, -n * G)  # mix with the neighbours, then step
+        P = [euler_step(p, step, -gp) for p, gp in zip(P, GP, strict=True)]
         res.iterations += 1
         res.rounds += 1
         res.messages += m
@@ -136,8 +137,8 @@ def gradient_tracking(grads: Sequence[LocalGrad], edges: Sequence[tuple[int, int
     Y = n * G
     res = DecentralizedResult(S, P, gradient_calls=n)
     for _ in range(int(iters)):
-        S = W @ S - step * Y
-        P = [p - step * gp for p, gp in zip(P, GP, strict=True)]
+        S = euler_step(W @ S, step, -Y)
+        P = [euler_step(p, step, -gp) for p, gp in zip(P, GP, strict=True)]
         G_new, GP = _grads(grads, S, P)
         Y = W @ Y + n * (G_new - G)
         G = G_new

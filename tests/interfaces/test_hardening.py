@@ -109,3 +109,41 @@ def test_a_spec_over_the_text_limit_is_refused_by_a_bounded_read(tmp_path: Path)
     with co.limits(max_text=1000), pytest.raises(co.LimitError, match="max_text"):
         load_spec(spec)
     np.testing.assert_equal(load_spec(spec).solve["steps"], 3)
+
+
+@pytest.mark.mpi
+def test_cli_timeout_ends_an_mpi_run(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    spec = root / "catopt" / "interfaces" / "specs" / "quadratics.toml"
+    t0 = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "catopt", "run", str(spec), "--engine", "mpi",
+                           "--workers", "2", "--steps", str(10**8), "--tol", "0", "--timeout",
+                           "4", "-q"], capture_output=True, text=True, cwd=tmp_path,
+                          env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"}, timeout=120)
+    assert proc.returncode == 1 and "exceeded its timeout of 4 s" in proc.stderr, proc.stderr
+    assert time.monotonic() - t0 < 60
+
+
+def test_ctrl_c_while_the_cli_loads_is_quiet() -> None:
+    """A KeyboardInterrupt raised while the command line's modules import: exit 130, one word,
+    no traceback."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    code = ("import builtins, sys\n"
+            "real = builtins.__import__\n"
+            "def imp(name, *a, **k):\n"
+            "    if name == 'catopt.interfaces.cli':\n"
+            "        raise KeyboardInterrupt\n"
+            "    return real(name, *a, **k)\n"
+            "builtins.__import__ = imp\n"
+            "from catopt.__main__ import entry\n"
+            "sys.argv = ['catopt', '--help']\n"
+            "entry()\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"}, timeout=120)
+    assert proc.returncode == 130 and proc.stderr == "interrupted\n", proc.stderr
