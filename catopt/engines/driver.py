@@ -42,8 +42,8 @@ from catopt.errors import CatoptError, DivergenceError, RunInterrupted
 from catopt.functor.curvature import estimate_curvature
 from catopt.functor.steps import StepRule
 
-__all__ = ["Advance", "Evaluator", "drive", "stop_reason", "divergence_hint", "field_norm",
-           "scaled_norm"]
+__all__ = ["Advance", "Evaluator", "InProcess", "drive", "stop_reason", "divergence_hint",
+           "field_norm", "scaled_norm"]
 
 
 def field_norm(v: np.ndarray) -> float:
@@ -122,6 +122,31 @@ class Evaluator(Protocol):
         """What a checkpoint records so that a resume runs the same way (MPI: the reduction
         mode), as plain JSON values."""
         ...
+
+
+class InProcess:
+    """What the evaluators running in this one process share: the state is the whole state,
+    always consistent, nothing to sync, gather or record (MPI's evaluator overrides these)."""
+
+    engine = "local"
+    chunk = 1
+    root = True
+    interruptible = True
+
+    def full(self, x: np.ndarray) -> np.ndarray:
+        return x
+
+    def can_checkpoint(self) -> bool:
+        return True
+
+    def finish(self, x: np.ndarray) -> np.ndarray:
+        return x
+
+    def stats(self) -> dict[str, Any]:
+        return {}
+
+    def meta(self) -> dict[str, Any]:
+        return {}
 
 
 def stop_reason(t: int, gn: float, tol: float | None, steps: int) -> tuple[int, str] | None:

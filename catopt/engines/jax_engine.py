@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from catopt.engines.driver import Advance, drive
+from catopt.engines.driver import Advance, InProcess, drive
 from catopt.engines.results import SolveResult
 from catopt.errors import EngineError
 from catopt.functor.gradient import euler_step
@@ -138,7 +138,7 @@ def _chunk_runner(vg: Callable[..., Any], chunk: int) -> Callable[..., Any]:
     return run
 
 
-class JaxEvaluator:
+class JaxEvaluator(InProcess):
     """Advances the run by jitted chunks of up to ``chunk`` steps (see the module docstring).
 
     The problem must be a composite of box families (``BoxFamily(..., backend="jax")``, or
@@ -147,8 +147,6 @@ class JaxEvaluator:
     """
 
     engine = "jax"
-    root = True
-    interruptible = True
 
     def __init__(self, problem: OpenProblem, rule: StepRule, *, objectives: PerBox = None,
                  grads: PerBox = None, chunk: int = DEFAULT_CHUNK) -> None:
@@ -174,21 +172,6 @@ class JaxEvaluator:
         done = int(done)
         return Advance(np.asarray(y), np.asarray(vs)[:done], np.asarray(ns)[:done],
                        bool(halted))
-
-    def full(self, x: np.ndarray) -> np.ndarray:
-        return x
-
-    def can_checkpoint(self) -> bool:
-        return True
-
-    def finish(self, x: np.ndarray) -> np.ndarray:
-        return x
-
-    def stats(self) -> dict[str, Any]:
-        return {}
-
-    def meta(self) -> dict[str, Any]:
-        return {}
 
 
 def run_jax(problem: OpenProblem, x0: np.ndarray, rule: StepRule, steps: int,

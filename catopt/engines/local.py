@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from catopt.engines.driver import Advance, drive, field_norm
+from catopt.engines.driver import Advance, InProcess, drive, field_norm
 from catopt.engines.results import SolveResult
 from catopt.functor.gradient import euler_step, gradient_flow
 from catopt.functor.steps import StepRule, checked_step
@@ -21,7 +21,7 @@ from catopt.problems.open_problem import OpenProblem
 
 __all__ = ["LocalEvaluator", "run_local"]
 
-class LocalEvaluator:
+class LocalEvaluator(InProcess):
     """Runs ``gradient_descent(problem, rule)`` in this process (see the module docstring).
 
     The step is the Euler step of the gradient flow's program at ``rule(t)``; a global rule
@@ -29,10 +29,6 @@ class LocalEvaluator:
     ``rule.step_at``, which here is a local computation.
     """
 
-    engine = "local"
-    chunk = 1
-    root = True
-    interruptible = True
 
     def __init__(self, problem: OpenProblem, rule: StepRule) -> None:
         self.flow = gradient_flow(problem)
@@ -68,21 +64,6 @@ class LocalEvaluator:
                 break
             x = x_new
         return Advance(x, np.asarray(vs), np.asarray(ns), halted)
-
-    def full(self, x: np.ndarray) -> np.ndarray:
-        return x
-
-    def can_checkpoint(self) -> bool:
-        return True
-
-    def finish(self, x: np.ndarray) -> np.ndarray:
-        return x
-
-    def stats(self) -> dict[str, Any]:
-        return {}
-
-    def meta(self) -> dict[str, Any]:
-        return {}
 
 
 def run_local(problem: OpenProblem, x0: np.ndarray, rule: StepRule, steps: int,

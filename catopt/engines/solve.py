@@ -148,7 +148,7 @@ def solve(
         raise EngineError(f"unknown engine {engine!r}; expected one of {list(ENGINES)}")
     info = ENGINES[engine]
     if workers is not None and not info.takes_workers and workers != 1:
-        raise EngineError(f"workers={workers!r} applies to engine='mpi'; engine={engine!r} "
+        raise EngineError(f"workers={workers!r} applies to engine='mpi' only; engine={engine!r} "
                           f"runs in one process")
     sync_every = options.get("sync_every", 1)
     if engine != "mpi":

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from catopt.engines.driver import Advance, drive
+from catopt.engines.driver import Advance, InProcess, drive, field_norm
 from catopt.engines.results import SolveResult
 from catopt.errors import CatoptError
 from catopt.functor.steps import Constant, StepRule, as_step_rule
@@ -25,13 +25,9 @@ from catopt.systems.open_system import OpenDiscreteSystem
 __all__ = ["SystemEvaluator", "run_system"]
 
 
-class SystemEvaluator:
+class SystemEvaluator(InProcess):
     """The driver's evaluator for an open discrete system, in this process."""
 
-    engine = "local"
-    chunk = 1
-    root = True
-    interruptible = True
 
     def __init__(self, system: OpenDiscreteSystem, rule: StepRule) -> None:
         self.program = system.program
@@ -46,7 +42,7 @@ class SystemEvaluator:
         for i in range(k + final):
             v, new = vu(x, t + i)
             d = new - x
-            gn = float(np.sqrt(d @ d)) / self.rule(t + i)
+            gn = field_norm(d) / self.rule(t + i)
             val = 0.0 if v is None else float(v)  # a system that knows no objective
             vs.append(val)
             ns.append(gn)
@@ -60,18 +56,6 @@ class SystemEvaluator:
                 break
             x = new
         return Advance(x, np.asarray(vs), np.asarray(ns), halted)
-
-    def full(self, x: np.ndarray) -> np.ndarray:
-        return x
-
-    def can_checkpoint(self) -> bool:
-        return True
-
-    def finish(self, x: np.ndarray) -> np.ndarray:
-        return x
-
-    def stats(self) -> dict[str, Any]:
-        return {}
 
 
 def run_system(system: OpenDiscreteSystem, x0: Any, steps: int, *, tol: float | None = None,
