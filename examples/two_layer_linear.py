@@ -441,9 +441,9 @@ def data_parallel_experiment(rng: np.random.Generator, K: int = 4, steps: int = 
 
 def plot(ad: dict, outdir: Path) -> None:
     """Loss under the adaptive step and constant steps, and the steps themselves."""
-    from catopt.interfaces.plot import _pyplot, _save
+    from catopt.interfaces.plot import pyplot, save_figure
 
-    plt = _pyplot()
+    plt = pyplot()
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.4))
     for label, hist, style in (("adaptive", ad["adaptive"], "C0-"),
                                ("eta_max", ad["constant"][1.0], "C1-"),
@@ -460,7 +460,7 @@ def plot(ad: dict, outdir: Path) -> None:
     a2.legend()
     fig.tight_layout()
     outdir.mkdir(parents=True, exist_ok=True)
-    _save(fig, outdir / "two_layer_linear.png")
+    save_figure(fig, outdir / "two_layer_linear.png")
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -44,17 +44,25 @@ class OpenParts:
 
     Attributes
     ----------
-    space : the decision (or state) space ``S``.
-    ports : the variable of ``space`` each port exposes (repeats allowed).
-    leaves : the compiled units, each an object with a ``size`` (its number of coordinates)
+    space
+        The decision (or state) space ``S``.
+    ports
+        The variable of ``space`` each port exposes (repeats allowed).
+    leaves
+        The compiled units, each an object with a ``size`` (its number of coordinates)
         and whatever the algebra evaluates (an objective, a vector field, an update, a block
         of constraints, ...).
-    leaf_names : the box path of each leaf (``"b.g"`` for box ``g`` inside box ``b``).
-    index : leaf coordinate ``s`` (the leaves' coordinates concatenated) reads coordinate
+    leaf_names
+        The box path of each leaf (``"b.g"`` for box ``g`` inside box ``b``).
+    index
+        Leaf coordinate ``s`` (the leaves' coordinates concatenated) reads coordinate
         ``index[s]`` of ``space``; None for the identity (a single leaf on all of ``space``).
-    gluing : the pushout this was composed along (None for a leaf).
-    components : the fillers it was composed from, in box order.
-    name : used in messages and drawings.
+    gluing
+        The pushout this was composed along (None for a leaf).
+    components
+        The fillers it was composed from, in box order.
+    name
+        Used in messages and drawings.
     """
 
     space: Space
@@ -100,7 +108,8 @@ class UWDAlgebra:
 
     Parameters
     ----------
-    ring : the coefficient ring of the sums the gluing takes (default the reals).
+    ring
+        The coefficient ring of the sums the gluing takes (default the reals).
     """
 
     #: the kind's name in messages: "problem", "continuous", "discrete", ...
@@ -172,11 +181,14 @@ def compose(d: UWD, fillers: Mapping[str, Any] | Sequence[Any], *,
 
     Parameters
     ----------
-    d : the diagram.
-    fillers : a mapping keyed by box name or a sequence in box order; every filler has
+    d
+        The diagram.
+    fillers
+        A mapping keyed by box name or a sequence in box order; every filler has
         ``.algebra`` and ``.parts`` and all algebras are equal (all problems, all continuous
         systems over the reals, all Z2 problems, ...). Port counts and shapes are checked.
-    algebra : the algebra of the result; needed only when ``d`` has no boxes.
+    algebra
+        The algebra of the result; needed only when ``d`` has no boxes.
 
     Returns
     -------

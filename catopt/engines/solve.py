@@ -72,27 +72,37 @@ def solve(
 
     Parameters
     ----------
-    x0 : initial state: None (zeros), a number, a flat vector, or a mapping by variable name
+    x0
+        Initial state: None (zeros), a number, a flat vector, or a mapping by variable name
         or coordinate label.
-    step : a number, a step rule, or a function of the iteration; None estimates the curvature
+    step
+        A number, a step rule, or a function of the iteration; None estimates the curvature
         ``L`` at ``x0`` and uses ``1 / L``.
-    steps : the most steps to take.
-    tol : stop once the gradient norm is at most ``tol``.
-    engine : ``"local"`` (in-process), ``"mpi"`` (``workers`` is the number of MPI ranks), or
+    steps
+        The most steps to take.
+    tol
+        Stop once the gradient norm is at most ``tol``.
+    engine
+        ``"local"`` (in-process), ``"mpi"`` (``workers`` is the number of MPI ranks), or
         ``"jax"`` (composites of box families, whole chunks of steps jitted).
         None (the default) is ``"local"``, except in a process that is one rank of an MPI
         world of several (started by ``mpiexec`` or ``srun``), where it is ``"mpi"``.
-    callback : ``callback(t, x, f, grad_norm)`` each step; returning True stops the run.
-    progress : show a progress bar (None: only on an interactive terminal).
-    checkpoint : a folder to save checkpoints in: every ``checkpoint_every`` steps (0: only at
+    callback
+        ``callback(t, x, f, grad_norm)`` each step; returning True stops the run.
+    progress
+        Show a progress bar (None: only on an interactive terminal).
+    checkpoint
+        A folder to save checkpoints in: every ``checkpoint_every`` steps (0: only at
         the end), at the end, and on Ctrl-C, which then raises
         :class:`~catopt.errors.RunInterrupted` saying how to resume.
-    resume : a folder (or ``.npz`` file) holding a checkpoint: continue that run from its
+    resume
+        A folder (or ``.npz`` file) holding a checkpoint: continue that run from its
         iteration and state (``x0`` is ignored); the problem, step and ``sync_every`` must be
         the same, and the result is the one the uninterrupted run would have reached. Unless
         ``checkpoint`` is given, new checkpoints go to the same folder.
 
-    **options : the engine's own options, declared in :data:`catopt.engines.options.ENGINES`:
+    **options
+        The engine's own options, declared in :data:`catopt.engines.options.ENGINES`:
         for ``engine="mpi"`` ``sync_every`` (k local steps between exchanges: an inexact
         variant, not gradient descent), ``reduction``, ``partition``, ``costs``, ``plan``,
         ``timeout``, ``mpiexec``, ``mpiexec_args``; for ``engine="jax"`` ``chunk`` (steps per

@@ -42,7 +42,7 @@ def check_format(path: str | Path) -> str:
     return fmt
 
 
-def _save(fig: Any, path: str | Path | None) -> None:
+def save_figure(fig: Any, path: str | Path | None) -> None:
     if path is not None:
         fmt = check_format(path)
         with atomic_path(path) as tmp:
@@ -134,7 +134,7 @@ def plot_result(result: Any, path: str | Path | None = None, *, title: str | Non
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    _save(fig, path)
+    save_figure(fig, path)
     return fig
 
 
@@ -167,5 +167,5 @@ def plot_trajectory(traj: Any, path: str | Path | None = None, *,
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    _save(fig, path)
+    save_figure(fig, path)
     return fig

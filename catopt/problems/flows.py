@@ -221,17 +221,24 @@ class OpenFlowNetwork(Open):
 
     Parameters
     ----------
-    nodes : an int ``n`` (nodes ``0..n-1``) or a sequence of node names.
-    edges : ``(u, v)`` pairs of nodes.
-    quadratic, linear, constant : per-edge ``a``, ``beta``, ``gamma`` of the costs
+    nodes
+        An int ``n`` (nodes ``0..n-1``) or a sequence of node names.
+    edges
+        ``(u, v)`` pairs of nodes.
+    quadratic, linear, constant
+        Per-edge ``a``, ``beta``, ``gamma`` of the costs
         ``a x^2 + beta x + gamma`` (scalars broadcast; ``a >= 0``).
-    cost, dcost : instead, a general convex cost and its derivative, vectorized:
+    cost, dcost
+        Instead, a general convex cost and its derivative, vectorized:
         ``cost(x, e)[k] = c_{e[k]}(x[k])`` for an array ``e`` of edge indices (so that the
         inner minimization can solve for any subset of edges at once); convexity is checked
         by sampling ``dcost``.
-    lower, upper : capacity bounds per edge (None: unbounded).
-    supply : per node (a sequence in node order or a mapping by node name; default 0).
-    ports : the exposed nodes.
+    lower, upper
+        Capacity bounds per edge (None: unbounded).
+    supply
+        Per node (a sequence in node order or a mapping by node name; default 0).
+    ports
+        The exposed nodes.
     """
 
     def __init__(self, nodes: int | Sequence[Any], edges: Sequence[tuple[Any, Any]], *,

@@ -44,13 +44,18 @@ class SaddleLeaf(ObjectiveLeaf):
 
     Parameters
     ----------
-    size : number of coordinates.
-    value, value_and_grad : ``L`` and ``(L, grad L)`` on the leaf's flat block (for a
+    size
+        Number of coordinates.
+    value, value_and_grad
+        ``L`` and ``(L, grad L)`` on the leaf's flat block (for a
         non-differentiable ``L``, ``grad`` is a documented subgradient selection).
-    dual : boolean mask, True on dual coordinates.
-    lower, upper : bounds of the primal coordinates (``-inf``/``inf`` for none; dual
+    dual
+        Boolean mask, True on dual coordinates.
+    lower, upper
+        Bounds of the primal coordinates (``-inf``/``inf`` for none; dual
         coordinates are unbounded).
-    argmin : optional ``argmin(z) -> x``: the primal block minimizing ``L(., lambda)`` for
+    argmin
+        Optional ``argmin(z) -> x``: the primal block minimizing ``L(., lambda)`` for
         the multipliers in ``z`` (the primal part of ``z`` is a warm start). Without it,
         :meth:`inner_argmin` calls ``scipy.optimize.minimize`` (L-BFGS-B, with the bounds).
     """
@@ -196,15 +201,22 @@ class OpenSaddle(Open):
 
     Parameters
     ----------
-    lagrangian : ``L``, called like an :class:`~catopt.OpenProblem` objective (one array per
+    lagrangian
+        ``L``, called like an :class:`~catopt.OpenProblem` objective (one array per
         variable of a named space, in space order; a flat vector for an integer space).
-    space : the decision space, primal and dual variables together.
-    ports : the exposed variables.
-    dual : the names of the dual variables (for an integer space, their indices as strings).
-    grad : optional gradient (or subgradient selection) with ``lagrangian``'s signature,
+    space
+        The decision space, primal and dual variables together.
+    ports
+        The exposed variables.
+    dual
+        The names of the dual variables (for an integer space, their indices as strings).
+    grad
+        Optional gradient (or subgradient selection) with ``lagrangian``'s signature,
         returning a flat vector.
-    argmin : optional closed-form inner minimizer ``argmin(z) -> x`` (flat primal block).
-    bounds : ``{name: (lower, upper)}`` for primal variables (None for no bound).
+    argmin
+        Optional closed-form inner minimizer ``argmin(z) -> x`` (flat primal block).
+    bounds
+        ``{name: (lower, upper)}`` for primal variables (None for no bound).
     """
 
     def __init__(self, lagrangian: Callable[..., Any], space: int | Mapping[str, Any] | Space,

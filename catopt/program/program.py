@@ -47,14 +47,19 @@ class Program:
 
     Parameters
     ----------
-    n : the number of state coordinates.
-    leaves : the compiled units; each has a ``size`` and the methods its kernels call
+    n
+        The number of state coordinates.
+    leaves
+        The compiled units; each has a ``size`` and the methods its kernels call
         (``value``/``value_and_grad`` for objectives, ``value_and_field`` for vector fields,
         ``value_and_update`` for discrete updates).
-    leaf_names : the box path of each leaf, used in error messages and plans.
-    index : the gather index (leaf coordinate -> state coordinate); None is the identity
+    leaf_names
+        The box path of each leaf, used in error messages and plans.
+    index
+        The gather index (leaf coordinate -> state coordinate); None is the identity
         (one leaf on the whole state).
-    ring : the coefficient ring of the scatter-adds.
+    ring
+        The coefficient ring of the scatter-adds.
     """
 
     __slots__ = ("n", "leaves", "leaf_names", "index", "ring", "offsets", "_offs")

@@ -55,15 +55,24 @@ class MPCAgent:
 
     Parameters
     ----------
-    A, B : dynamics ``x+ = A x + B u``.
-    Q, R : state and control weights (``Q`` PSD, ``R`` positive definite).
-    horizon : ``N``, the number of planned states (``N - 1`` controls).
-    bounds : ``(lo, hi)`` on every control component.
-    x_target : ``xbar`` (default 0: regulation).
-    x0 : the current state.
-    eps : OSQP's absolute and relative tolerances; solution polishing (on) then solves the
+    A, B
+        Dynamics ``x+ = A x + B u``.
+    Q, R
+        State and control weights (``Q`` PSD, ``R`` positive definite).
+    horizon
+        ``N``, the number of planned states (``N - 1`` controls).
+    bounds
+        ``(lo, hi)`` on every control component.
+    x_target
+        ``xbar`` (default 0: regulation).
+    x0
+        The current state.
+    eps
+        OSQP's absolute and relative tolerances; solution polishing (on) then solves the
         identified active set exactly.
 
+    Notes
+    -----
     OSQP is used because it is a maintained, well-tested QP solver that is set up once per
     agent and then only updated (``q`` and the initial-state bounds change), warm-started,
     in a fraction of a millisecond for these sizes.

@@ -29,12 +29,17 @@ class Potential:
 
     Parameters
     ----------
-    value : ``value(Y) -> (k,)`` over residuals ``Y`` of shape ``(k, d_e)``, written with
+    value
+        ``value(Y) -> (k,)`` over residuals ``Y`` of shape ``(k, d_e)``, written with
         ``autograd.numpy`` when ``grad`` is not given.
-    grad : ``grad(Y) -> (k, d_e)``, optional.
-    name : for messages.
-    dims : the edge stalk dimensions the potential accepts (None: any).
-    convex : whether every ``U_e`` is convex (ADMM's guarantees need it).
+    grad
+        ``grad(Y) -> (k, d_e)``, optional.
+    name
+        For messages.
+    dims
+        The edge stalk dimensions the potential accepts (None: any).
+    convex
+        Whether every ``U_e`` is convex (ADMM's guarantees need it).
     """
 
     def __init__(self, value: Callable[[Any], Any], grad: Callable[[Any], Any] | None = None,

@@ -80,12 +80,15 @@ class Sheaf:
 
     Parameters
     ----------
-    vertices : a mapping from vertex names to stalk dimensions, or a sequence of dimensions
+    vertices
+        A mapping from vertex names to stalk dimensions, or a sequence of dimensions
         (vertices then named ``"0"``, ``"1"``, ...).
-    edges : a sequence of ``(u, v, F_u, F_v)``: the vertices (names, or indices into
+    edges
+        A sequence of ``(u, v, F_u, F_v)``: the vertices (names, or indices into
         ``vertices``) and the restriction maps (matrices of shapes ``(d_e, d_u)`` and
         ``(d_e, d_v)``; ``d_e`` is their common row count).
-    edge_names : optional names of the edges (default ``"e0"``, ``"e1"``, ...).
+    edge_names
+        Optional names of the edges (default ``"e0"``, ``"e1"``, ...).
 
     Examples
     --------

@@ -20,8 +20,10 @@ def quotient(n: int, pairs: Iterable[tuple[int, int]]) -> np.ndarray:
 
     Parameters
     ----------
-    n : the size of the finite set ``{0, ..., n-1}``.
-    pairs : pairs ``(a, b)`` to identify; the classes are those of the smallest equivalence
+    n
+        The size of the finite set ``{0, ..., n-1}``.
+    pairs
+        Pairs ``(a, b)`` to identify; the classes are those of the smallest equivalence
         relation containing them (the coequalizer of the two projections).
 
     Returns
