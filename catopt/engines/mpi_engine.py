@@ -127,12 +127,15 @@ def run_mpi(
     mpiexec: str | None = None,
     mpiexec_args: tuple[str, ...] = (),
     stall_timeout: float | None = 600.0,
+    mode: str = "flow",
 ) -> SolveResult:
     """Gradient descent on MPI ranks (see the module docstring); arguments as
     :func:`catopt.solve`, plus ``sync_every``, ``reduction`` (``"auto"``, ``"allreduce"``,
     ``"neighbor"``), ``partition`` and ``costs`` (see :func:`compile_plan`), ``timeout``
-    (seconds for the whole launched run), ``stall_timeout`` (seconds a rank may wait for the
-    others in one collective before it ends the job; None: no limit) and
+    (seconds for the whole launched run), ``mode`` (``"flow"``: gradient descent on a
+    problem; ``"update"``: iterate an open discrete system, as
+    :func:`~catopt.engines.systems.run_system` does), ``stall_timeout`` (seconds a rank may
+    wait for the others in one collective before it ends the job; None: no limit) and
     ``mpiexec``/``mpiexec_args``."""
     if callback is not None:
         raise EngineError("callback is not supported by the mpi engine (the iterates live on "
@@ -145,7 +148,8 @@ def run_mpi(
         raise EngineError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
     options = {"progress": progress_enabled(progress), "sync_every": int(sync_every),
                "reduction": reduction, "checkpoint": checkpoint, "start": start,
-               "history": history, "grad_norms": grad_norms, "stall_timeout": stall_timeout}
+               "history": history, "grad_norms": grad_norms, "stall_timeout": stall_timeout,
+               "mode": mode}
     world = mpi_world_size()
     if world > 1:
         return _run_in_place(problem, x0, rule, steps, tol, world, workers, partition, costs,

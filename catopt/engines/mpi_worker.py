@@ -315,7 +315,7 @@ class MpiEvaluator:
     interruptible = False  # Ctrl-C reaches the launcher, which ends the job
 
     def __init__(self, comm: Any, problem: Any, plan: ExecutionPlan, x0: np.ndarray, rule: Any,
-                 *, sync_every: int = 1, reduction: str = "auto",
+                 *, sync_every: int = 1, reduction: str = "auto", mode: str = "flow",
                  stall_timeout: float | None = STALL_TIMEOUT) -> None:
         from mpi4py import MPI
 
@@ -332,8 +332,15 @@ class MpiEvaluator:
         self.problem = problem
         a = plan.agents[rank]
         self.agent = a
-        flow = gradient_flow(problem).program
+        if mode not in ("flow", "update"):
+            raise CatoptError(f"mode must be 'flow' or 'update', got {mode!r}")
+        # "flow": gradient descent on a problem (the Euler step of its gradient flow);
+        # "update": any open discrete system (a method's image), its increments pushed forward
+        self.mode = mode
+        flow = gradient_flow(problem).program if mode == "flow" else problem.program
         self.program = flow.restrict(a.leaves, a.coords)
+        self.silent = np.array([not getattr(leaf, "knows_objective", True)
+                                for leaf in self.program.leaves], dtype=bool)
         self.gather = self.program.gather_index
         self.base = np.asarray(x0, dtype=float)
         self.owned = a.owned
@@ -461,7 +468,12 @@ class MpiEvaluator:
         for i in range(k + final):
             c0 = time.perf_counter()
             self.dog.pause()  # computing its own leaves is not waiting for the others
-            _, _, fs = program.run(x, "value_and_field", values=scal)
+            if self.mode == "flow":
+                _, _, fs = program.run(x, "value_and_field", values=scal)
+            else:  # a discrete system: its leaves' increments u_b(x_b) - x_b
+                _, xs, us = program.run(x, "value_and_update", t + i, values=scal)
+                fs = us - xs  # type: ignore[operator]
+                scal[:nb][self.silent] = 0.0  # a leaf that knows no objective adds 0
             f = np.bincount(self.gather, weights=fs, minlength=m)
             self.dog.arm()
             c1 = time.perf_counter()
@@ -481,6 +493,8 @@ class MpiEvaluator:
                                at=t + i, signal="SIGTERM" if stop > 1 else "SIGINT")
             if bad and i > 0:  # this state is not finite: the previous step's update overflowed
                 return Advance(x_prev, np.asarray(vs), np.asarray(ns), True)
+            if self.mode == "update":  # the increment's norm per unit step, as run_system
+                gn = gn / checked_step(self.rule(t + i), self.rule, t + i)
             vs.append(v)
             ns.append(gn)
             stepped = False
@@ -496,7 +510,7 @@ class MpiEvaluator:
                                   None)
                 eta = self.rule.step_at(t + i, xf, v, gf, self._value)
             eta = checked_step(eta, self.rule, t + i)  # every rank sees the same eta
-            x_prev, x = x, euler_step(x, eta, f)
+            x_prev, x = x, (euler_step(x, eta, f) if self.mode == "flow" else x + f)
             stepped = True
             self.synced = self.k_sync == 1
             if self.k_sync > 1 and (t + i + 1) % self.k_sync == 0:
@@ -544,14 +558,14 @@ class MpiEvaluator:
 def spmd_solve(comm: Any, problem: Any, plan: ExecutionPlan, x0: np.ndarray, rule: Any,
                steps: int, tol: float | None, *, progress: bool = False, sync_every: int = 1,
                reduction: str = "auto", stall_timeout: float | None = STALL_TIMEOUT,
-               **options: Any) -> SolveResult:
+               mode: str = "flow", **options: Any) -> SolveResult:
     """Run gradient descent on this rank's agent: the one driver over an
     :class:`MpiEvaluator`; collective over ``comm``. Every rank returns the result with the
     full ``x``; ``stats`` are complete on rank 0. A collective failure (divergence, a
     checkpoint that does not match) raises the same :class:`~catopt.errors.CatoptError` on
     every rank."""
     ev = MpiEvaluator(comm, problem, plan, x0, rule, sync_every=sync_every, reduction=reduction,
-                      stall_timeout=stall_timeout)
+                      stall_timeout=stall_timeout, mode=mode)
     try:
         return drive(ev, problem,
                      np.asarray(x0, dtype=float)[plan.agents[comm.Get_rank()].coords],

@@ -59,13 +59,27 @@ class SystemEvaluator(InProcess):
 
 
 def run_system(system: OpenDiscreteSystem, x0: Any, steps: int, *, tol: float | None = None,
-               step: Any = None, **options: Any) -> SolveResult:
+               step: Any = None, engine: str = "local", workers: int | None = None,
+               **options: Any) -> SolveResult:
     """Iterate ``system`` from ``x0`` for ``steps`` steps through the driver, stopping once
     ``|u(x) - x| / step(t) <= tol``. ``step`` is the method's step (number or rule) used to
-    scale the increment; ``options`` as :func:`~catopt.engines.driver.drive`."""
+    scale the increment; ``options`` as :func:`~catopt.engines.driver.drive`.
+
+    ``engine="mpi"`` runs it on ``workers`` MPI ranks: each rank updates its agent's leaves
+    and the shared coordinates sum their increments (the discrete algebra's composition),
+    with the MPI engine's options (``reduction``, ``timeout``, ...)."""
     if not isinstance(system, OpenDiscreteSystem):
         raise CatoptError(f"run_system takes an open discrete system, got "
                           f"{type(system).__name__}")
     rule = Constant(1.0) if step is None else as_step_rule(step)
     x = system.check_state(x0, "initial state").copy()
+    if engine == "mpi":
+        from catopt.engines.mpi_engine import run_mpi
+
+        return run_mpi(system, x, rule, int(steps), tol, workers=workers, mode="update",
+                       **options)
+    if engine != "local":
+        raise CatoptError(f"run_system runs on engine 'local' or 'mpi', got {engine!r}")
+    if workers not in (None, 1):
+        raise CatoptError(f"workers={workers!r} applies to engine='mpi' only")
     return drive(SystemEvaluator(system, rule), system, x, rule, int(steps), tol, **options)
