@@ -14,22 +14,13 @@ import pytest
 
 import catopt as co
 from catopt.engines.plan import compile_plan
+from tests.helpers.mpi import chain as _chain
+from tests.helpers.mpi import have_mpiexec
 from tests.strategies import fill, random_diagram
-
-
-def _have_mpiexec() -> bool:
-    from catopt.engines.mpi_engine import mpiexec_command
-
-    try:
-        mpiexec_command(2)
-    except co.EngineError:
-        return False
-    return True
-
 
 pytestmark = [
     pytest.mark.mpi,
-    pytest.mark.skipif(not _have_mpiexec(), reason="Open MPI (mpiexec) not installed"),
+    pytest.mark.skipif(not have_mpiexec(), reason="Open MPI (mpiexec) not installed"),
 ]
 pytest.importorskip("mpi4py")
 pytest.importorskip("cloudpickle")
@@ -37,27 +28,6 @@ pytest.importorskip("cloudpickle")
 
 def _rel(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300))
-
-
-def _chain(n_boxes: int, seed: int, hook=None) -> co.OpenProblem:
-    """A ring of boxes over shared 2-vectors; each objective a closure over random data:
-    ``a |x - c|^2 + e |x|^4`` (``hook(box)`` runs inside box objectives, for fault tests)."""
-    rng = np.random.default_rng(seed)
-    boxes = [(f"b{k}", [f"j{k}", f"j{(k + 1) % n_boxes}", f"p{k}"]) for k in range(n_boxes)]
-    d = co.UWD(boxes, [], shapes={**{f"j{k}": (2,) for k in range(n_boxes)}})
-    probs = []
-    for k in range(n_boxes):
-        a, c, e = rng.uniform(0.5, 2.0), rng.standard_normal(5), rng.uniform(0, 0.05)
-
-        def f(x, a=a, c=c, e=e, k=k):
-            if hook is not None:
-                hook(k)
-            return a * anp.sum((x - c) ** 2) + e * anp.sum(x**4)
-
-        probs.append(co.OpenProblem(
-            lambda u, v, w, f=f: f(anp.concatenate([u, v, anp.reshape(w, (1,))])),
-            {"u": (2,), "v": (2,), "w": ()}, ports=["u", "v", "w"], name=f"b{k}"))
-    return co.compose(d, probs)
 
 
 @pytest.mark.parametrize("seed", [11, 12])
@@ -209,7 +179,7 @@ SPMD_SCRIPT = """
 import sys
 import numpy as np
 import catopt as co
-from tests.engines.test_mpi import _chain
+from tests.helpers.mpi import chain as _chain
 
 c = _chain(5, 21)
 res = co.solve(c, x0=0.5, step=0.02, steps=30)  # the default engine is mpi here
@@ -244,15 +214,11 @@ def test_local_checkpoint_resumes_on_mpi(tmp_path) -> None:
     assert np.array_equal(resumed.history, full.history)
 
 
-def _slow_when_asked(k: int) -> None:
-    if os.environ.get("CATOPT_TEST_SLOW"):
-        time.sleep(0.002)
-
-
 INTERRUPT_SCRIPT = """
 import sys
 import catopt as co
-from tests.engines.test_mpi import _chain, _slow_when_asked
+from tests.helpers.mpi import chain as _chain
+from tests.helpers.mpi import slow_when_asked as _slow_when_asked
 
 try:
     co.solve(_chain(4, 17, hook=_slow_when_asked), x0=0.2, step=0.02, steps=10**7,
@@ -297,7 +263,8 @@ def test_ctrl_c_on_mpi_points_at_the_checkpoint(tmp_path, sig) -> None:
 ORPHAN_SCRIPT = """
 import sys, tempfile
 import catopt as co
-from tests.engines.test_mpi import _chain, _slow_when_asked
+from tests.helpers.mpi import chain as _chain
+from tests.helpers.mpi import slow_when_asked as _slow_when_asked
 print(tempfile.gettempdir(), flush=True)
 co.solve(_chain(4, 17, hook=_slow_when_asked), x0=0.2, step=0.02, steps=10**7,
          engine="mpi", workers=2, checkpoint=sys.argv[1], checkpoint_every=10)
@@ -384,7 +351,8 @@ def test_a_resume_reuses_the_recorded_reduction_bit_for_bit(tmp_path) -> None:
 STOP_SCRIPT = """
 import sys
 import catopt as co
-from tests.engines.test_mpi import _chain, _slow_when_asked
+from tests.helpers.mpi import chain as _chain
+from tests.helpers.mpi import slow_when_asked as _slow_when_asked
 try:
     co.solve(_chain(4, 17, hook=_slow_when_asked), x0=0.2, step=0.02, steps=10**7,
              engine="mpi", workers=2)

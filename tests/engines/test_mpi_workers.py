@@ -15,21 +15,11 @@ import numpy as np
 import pytest
 
 import catopt as co
-
-
-def _have_mpiexec() -> bool:
-    from catopt.engines.mpi_engine import mpiexec_command
-
-    try:
-        mpiexec_command(2)
-    except co.EngineError:
-        return False
-    return True
-
+from tests.helpers.mpi import have_mpiexec
 
 pytestmark = [
     pytest.mark.mpi,
-    pytest.mark.skipif(not _have_mpiexec(), reason="Open MPI (mpiexec) not installed"),
+    pytest.mark.skipif(not have_mpiexec(), reason="Open MPI (mpiexec) not installed"),
 ]
 pytest.importorskip("mpi4py")
 pytest.importorskip("cloudpickle")
