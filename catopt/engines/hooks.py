@@ -1,7 +1,7 @@
 """Hooks that the interfaces layer fills: how a run shows its progress.
 
 Engines know nothing of terminals: they ask :func:`progress_bar` for a bar, which is the one
-registered with :func:`set_progress_factory` (``catopt.interfaces`` registers a tqdm bar when
+registered with :func:`set_progress_factory` (the interfaces layer registers a tqdm bar when
 it is imported, which ``import catopt`` does) or a silent one.
 """
 
