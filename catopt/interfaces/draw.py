@@ -36,18 +36,10 @@ def _shape_text(shape: tuple[int, ...]) -> str:
     return "" if shape == () else "x".join(map(str, shape))
 
 
-def uwd_dot(
-    d: UWD,
-    *,
-    port_labels: bool = False,
-    plain_two_port: bool = False,
-    box_notes: dict[int, str] | None = None,
-    title: str | None = None,
-    port_names: dict[int, list[str]] | None = None,
-) -> Any:
-    """The graphviz ``Graph`` of ``d`` (neato layout): :func:`uwd_figure` rendered."""
-    return uwd_figure(d, port_labels=port_labels, plain_two_port=plain_two_port,
-                      box_notes=box_notes, title=title, port_names=port_names).to_graphviz()
+def uwd_dot(d: UWD, **kwargs: Any) -> Any:
+    """The graphviz ``Graph`` of ``d`` (neato layout): :func:`uwd_figure` (same keywords)
+    rendered."""
+    return uwd_figure(d, **kwargs).to_graphviz()
 
 
 def uwd_figure(
@@ -63,9 +55,9 @@ def uwd_figure(
 
     ``port_labels`` labels each wire at its box with the port number, or with
     ``port_names[box][port]`` when given (a problem's drawing names each port by the
-    coordinate or variable of the box it exposes); ``plain_two_port``
-    draws a junction touched by exactly two ports (outer ports included) as a plain labelled
-    edge; ``box_notes`` adds a second line to box labels (sizes, shapes).
+    coordinate or variable of the box it exposes); ``plain_two_port`` draws a junction
+    touched by exactly two ports (outer ports included) as a plain labelled edge;
+    ``box_notes`` adds a second line to box labels (sizes, shapes).
     """
     g = Figure(name="uwd", engine="neato")
     g.attr(overlap="false", splines="true", sep="+12", fontname="Helvetica")

@@ -198,8 +198,7 @@ class FlowAlgebra(UWDAlgebra):
     name = "flow network"
 
     def assemble(self, parts: OpenParts) -> OpenFlowNetwork:
-        obj = OpenFlowNetwork.__new__(OpenFlowNetwork)
-        Open.__init__(obj, parts, self)
+        obj = OpenFlowNetwork.assembled(parts, self)
         obj.check_balance()
         return obj
 

@@ -26,9 +26,7 @@ class ProblemAlgebra(UWDAlgebra):
     name = "problem"
 
     def assemble(self, parts: OpenParts) -> OpenProblem:
-        obj = OpenProblem.__new__(OpenProblem)
-        Open.__init__(obj, parts, self)
-        return obj
+        return OpenProblem.assembled(parts, self)
 
 
 class OpenProblem(Open):

@@ -163,8 +163,7 @@ class SaddleAlgebra(UWDAlgebra):
     name = "saddle"
 
     def assemble(self, parts: OpenParts) -> OpenSaddle:
-        obj = OpenSaddle.__new__(OpenSaddle)
-        Open.__init__(obj, parts, self)
+        obj = OpenSaddle.assembled(parts, self)
         obj._check_kinds()
         return obj
 

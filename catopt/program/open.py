@@ -41,6 +41,15 @@ class Open:
         self._program: Program | None = None
 
     @classmethod
+    def assembled(cls, parts: OpenParts, algebra: UWDAlgebra) -> Any:
+        """An instance of this class holding ``parts`` in ``algebra``, without running the
+        class's own constructor (which takes a user's function): what an algebra's
+        ``assemble`` returns."""
+        obj = cls.__new__(cls)
+        Open.__init__(obj, parts, algebra)
+        return obj
+
+    @classmethod
     def algebra_of(cls, ring: Any = None) -> UWDAlgebra:
         """The algebra of this class over ``ring`` (default the reals)."""
         raise NotImplementedError(f"{cls.__name__} names no algebra")

@@ -35,9 +35,7 @@ class ContinuousAlgebra(UWDAlgebra):
     name = "continuous"
 
     def assemble(self, parts: OpenParts) -> OpenContinuousSystem:
-        obj = OpenContinuousSystem.__new__(OpenContinuousSystem)
-        Open.__init__(obj, parts, self)
-        return obj
+        return OpenContinuousSystem.assembled(parts, self)
 
 
 class DiscreteAlgebra(UWDAlgebra):
@@ -46,9 +44,7 @@ class DiscreteAlgebra(UWDAlgebra):
     name = "discrete"
 
     def assemble(self, parts: OpenParts) -> OpenDiscreteSystem:
-        obj = OpenDiscreteSystem.__new__(OpenDiscreteSystem)
-        Open.__init__(obj, parts, self)
-        return obj
+        return OpenDiscreteSystem.assembled(parts, self)
 
 
 class OpenSystem(Open):
