@@ -360,7 +360,7 @@ class MpiEvaluator:
         self.anchor = self.base[a.coords][self.sh].copy()  # shared values at the last exchange
         self.synced = True
         # per step one Allgatherv of [leaf values, squared norm of the owned field, its max
-        # |entry| and squared norm scaled by that max (for a norm beyond the squares' range),
+        # |entry| and squared norm scaled by that max (only when the squares overflow),
         # the stop flags (state not finite, stop requested)]: the objective is summed in
         # leaf order as the local engine sums it
         nb = len(self.program.leaves)
@@ -414,14 +414,17 @@ class MpiEvaluator:
         a, e = self.scal_all, self.s_extra
         vals = a[self.s_leaf_pos]
         v = float(np.cumsum(vals)[-1]) if vals.size else 0.0
-        gn2 = float(np.cumsum(a[e])[-1])
+        with np.errstate(over="ignore", invalid="ignore"):
+            gn2 = float(np.cumsum(a[e])[-1])
         if np.isfinite(gn2):
             gn = float(np.sqrt(gn2))
-        else:  # combine the ranks' scaled norms: |f| = M sqrt(sum_r (m_r / M)^2 s_r)
-            m, ss = a[e + 1], a[e + 2]
-            big = float(np.max(m))
+        else:  # |f| = M sqrt(sum_r (n_r / M)^2) from each rank's norm n_r, without overflow
+            s_r, m_r, ss_r = a[e], a[e + 1], a[e + 2]
+            with np.errstate(over="ignore", invalid="ignore"):
+                n_r = np.where(np.isfinite(s_r), np.sqrt(np.abs(s_r)), m_r * np.sqrt(ss_r))
+            big = float(np.max(n_r))
             gn = big if not (np.isfinite(big) and big > 0) else \
-                big * float(np.sqrt(np.cumsum((m / big) ** 2 * ss)[-1]))
+                big * float(np.sqrt(np.cumsum((n_r / big) ** 2)[-1]))
         return v, gn, bool(np.any(a[e + 3] > 0)), float(np.max(a[e + 4]))
 
     def _any_not_finite(self, x: np.ndarray) -> bool:
@@ -480,8 +483,11 @@ class MpiEvaluator:
             if self.k_sync == 1 and self.exch.active:
                 f[sh] = self.exch.reduce_grad(fs, f[sh])
             fo = f[self.owned]
-            scal[nb] = fo @ fo if fo.size else 0.0
-            scal[nb + 1], scal[nb + 2] = scaled_norm(fo)
+            with np.errstate(over="ignore", invalid="ignore"):
+                scal[nb] = fo @ fo if fo.size else 0.0
+            # the scaled norm only when the sum of squares overflowed (rare: no extra pass)
+            scal[nb + 1], scal[nb + 2] = (0.0, 0.0) if np.isfinite(scal[nb]) else \
+                scaled_norm(fo)
             scal[nb + 3] = 0.0 if np.isfinite(x).all() else 1.0
             scal[nb + 4] = self.stop_requested
             v, gn, bad, stop = self._allgather_scalars()

@@ -393,3 +393,16 @@ def test_a_stopped_rank_is_reported_and_the_run_ended(tmp_path) -> None:
             os.kill(rank1, signal.SIGKILL)
     assert out.startswith("ENGINE MPI rank 1 (boxes "), (out, err)
     assert "was stopped" in out
+
+
+def test_huge_finite_gradients_are_finite_on_mpi_too() -> None:
+    """|g| = sqrt(2) 1e200 per box: the squares overflow on every rank, the norm does not;
+    the MPI run takes its steps and reports the norm the local engine reports."""
+    d = co.relation("(x, y) :- f(x), g(y)")
+    box = co.OpenProblem(lambda x: 1e200 * anp.sum(x), 2, ports=[0])
+    c = co.compose(d, [box, box])
+    local = co.solve(c, np.zeros(c.n), step=1e-300, steps=3)
+    mpi = co.solve(c, np.zeros(c.n), step=1e-300, steps=3, engine="mpi", workers=2)
+    assert mpi.iterations == local.iterations == 3
+    np.testing.assert_allclose(mpi.grad_norms, local.grad_norms, rtol=1e-12)
+    np.testing.assert_allclose(local.grad_norms, 2e200, rtol=1e-12)
