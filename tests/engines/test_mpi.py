@@ -15,7 +15,7 @@ import pytest
 import catopt as co
 from catopt.engines.plan import compile_plan
 from tests.helpers.mpi import chain as _chain
-from tests.helpers.mpi import have_mpiexec
+from tests.helpers.mpi import have_mpiexec, start_script, wait_for
 from tests.strategies import fill, random_diagram
 
 pytestmark = [
@@ -232,20 +232,9 @@ except co.RunInterrupted as e:
 def test_ctrl_c_on_mpi_points_at_the_checkpoint(tmp_path, sig) -> None:
     """Ctrl-C (or SIGTERM) in the launching process stops every rank at one step, where a
     checkpoint gathered from the ranks is saved; the run resumes from it bit for bit."""
-    import subprocess
-    import sys
-
-    from catopt.engines.mpi_engine import _child_env
-
-    script = tmp_path / "interrupt.py"
-    script.write_text(INTERRUPT_SCRIPT)
     ck = tmp_path / "ck"
-    env = {**_child_env(2), "CATOPT_TEST_SLOW": "1"}
-    proc = subprocess.Popen([sys.executable, str(script), str(ck)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while not (ck / "checkpoint.npz").exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
+    proc = start_script(tmp_path / "interrupt.py", INTERRUPT_SCRIPT, str(ck))
+    wait_for(ck / "checkpoint.npz")
     time.sleep(0.3)
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=60)
@@ -274,20 +263,9 @@ co.solve(_chain(4, 17, hook=_slow_when_asked), x0=0.2, step=0.02, steps=10**7,
 def test_no_rank_outlives_a_killed_launcher(tmp_path) -> None:
     """SIGKILL of the launching process (no handler can run): the ranks notice, end, and the
     job folder is removed; nothing writes checkpoints afterwards."""
-    import subprocess
-    import sys
-
-    from catopt.engines.mpi_engine import _child_env
-
-    script = tmp_path / "orphan.py"
-    script.write_text(ORPHAN_SCRIPT)
     ck = tmp_path / "ck"
-    env = {**_child_env(2), "CATOPT_TEST_SLOW": "1"}
-    proc = subprocess.Popen([sys.executable, str(script), str(ck)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while not (ck / "checkpoint.npz").exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
+    proc = start_script(tmp_path / "orphan.py", ORPHAN_SCRIPT, str(ck))
+    wait_for(ck / "checkpoint.npz")
     jobs = [p for p in Path(proc.stdout.readline().strip()).glob("catopt-mpi-*")
             if (p / "pid.0").exists() and (p / "pid.1").exists()]
     ranks = [int((j / f"pid.{r}").read_text()) for j in jobs for r in (0, 1)]
@@ -362,16 +340,7 @@ except co.EngineError as e:
 
 
 def test_a_stopped_rank_is_reported_and_the_run_ended(tmp_path) -> None:
-    import subprocess
-    import sys
-
-    from catopt.engines.mpi_engine import _child_env
-
-    script = tmp_path / "stop.py"
-    script.write_text(STOP_SCRIPT)
-    env = {**_child_env(2), "CATOPT_TEST_SLOW": "1"}
-    proc = subprocess.Popen([sys.executable, str(script)], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = start_script(tmp_path / "stop.py", STOP_SCRIPT)
     import glob
     import tempfile
 

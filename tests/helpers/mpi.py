@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import autograd.numpy as anp
 import numpy as np
@@ -45,3 +48,22 @@ def chain(n_boxes: int, seed: int, hook=None) -> co.OpenProblem:
 def slow_when_asked(k: int) -> None:
     if os.environ.get("CATOPT_TEST_SLOW"):
         time.sleep(0.002)
+
+
+def start_script(path: Path, text: str, *args: str) -> subprocess.Popen[str]:
+    """Write ``text`` to ``path`` and start it with this Python, the repository on its path
+    and the slow hook on (``slow_when_asked`` sleeps), its output captured as text."""
+    root = Path(__file__).resolve().parents[2]
+    path.write_text(text)
+    old = os.environ.get("PYTHONPATH")
+    env = {**os.environ, "CATOPT_TEST_SLOW": "1",
+           "PYTHONPATH": os.pathsep.join([str(root)] + ([old] if old else []))}
+    return subprocess.Popen([sys.executable, str(path), *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for(path: Path, seconds: float = 60.0) -> None:
+    """Wait until ``path`` exists (at most ``seconds``)."""
+    deadline = time.monotonic() + seconds
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
