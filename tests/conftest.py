@@ -1,5 +1,5 @@
 """Shared fixtures. Random instances live in tests/strategies.py; the independent reference
-pushout in tests/reference.py."""
+pushout in tests/helpers/reference.py."""
 
 from __future__ import annotations
 

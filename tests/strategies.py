@@ -149,3 +149,14 @@ seeds = st.integers(min_value=0, max_value=2**32 - 1)
 def composites(**kw: object) -> st.SearchStrategy[Instance]:
     """Hypothesis strategy of random :class:`Instance` s."""
     return seeds.map(lambda s: random_composite(np.random.default_rng(s), **kw))
+
+
+def nested_composite(seed: int) -> tuple[co.UWD, int, co.UWD, list, list]:
+    """A random diagram, a box b of it, a random inner diagram for b, and fillers."""
+    rng = np.random.default_rng(seed)
+    d = random_diagram(rng)
+    b = int(rng.integers(d.n_boxes))
+    e = random_diagram(rng, outer_shapes=list(d.port_shapes(b)), prefix="i")
+    outer = fill(rng, d)
+    inner = fill(rng, e)
+    return d, b, e, outer.problems, inner.problems

@@ -11,7 +11,7 @@ from catopt.category.equivalence import (
     equivalent,
     match_coordinates,
 )
-from catopt.category.generators import copy, create, delete, identity, merge, swap
+from catopt.category.generators import copy, create, delete, identity, merge, swap, zero
 from catopt.category.morphism import Expr, Morphism, boundary, tensor_all
 from catopt.category.syntax import to_uwd
 
@@ -26,6 +26,7 @@ __all__ = [
     "merge",
     "create",
     "delete",
+    "zero",
     "to_uwd",
     "assert_equivalent",
     "equivalent",

@@ -24,7 +24,7 @@ from catopt.systems.open_system import ContinuousAlgebra, DiscreteAlgebra
 from catopt.validate import integer
 from catopt.wiring.uwd import normalize_shape
 
-__all__ = ["identity", "swap", "copy", "merge", "create", "delete", "KINDS"]
+__all__ = ["identity", "swap", "copy", "merge", "create", "delete", "zero", "KINDS"]
 
 #: the algebras a generator can be made in by name (any UWDAlgebra instance works too; and a
 #: generator composed with a box of another algebra takes that box's algebra)
@@ -38,8 +38,22 @@ KINDS: dict[str, UWDAlgebra] = {
 }
 
 
-def _zero(kind: str | UWDAlgebra, shapes: Boundary, ports: list[int]) -> Open:
-    """The zero open thing on variables ``w0, w1, ...`` of ``shapes`` with ``ports``."""
+def zero(kind: str | UWDAlgebra, shapes: Boundary, ports: list[int]) -> Open:
+    """The zero open thing of an algebra: variables ``w0, w1, ...`` of ``shapes``, no boxes.
+
+    Its objective (or vector field) is identically 0; port ``k`` exposes variable
+    ``ports[k]``, and a variable may be exposed more than once. The generators (identity,
+    copy, merge, create, delete) are zero things with the ports their wiring names.
+
+    Parameters
+    ----------
+    kind : str or UWDAlgebra
+        An algebra by name (a key of :data:`KINDS`) or an instance.
+    shapes : tuple
+        The variables' shapes (each a tuple of ints).
+    ports : list[int]
+        For each port, the index of the variable it exposes.
+    """
     if isinstance(kind, UWDAlgebra):
         algebra = kind
     elif isinstance(kind, str) and kind in KINDS:
@@ -53,7 +67,7 @@ def _zero(kind: str | UWDAlgebra, shapes: Boundary, ports: list[int]) -> Open:
 
 def _generator(op: str, kind: str, shapes: Boundary, dom_vars: list[int],
                cod_vars: list[int], name: str = "") -> Morphism:
-    thing = _zero(kind, shapes, dom_vars + cod_vars)
+    thing = zero(kind, shapes, dom_vars + cod_vars)
     dom = tuple(shapes[v] for v in dom_vars)
     cod = tuple(shapes[v] for v in cod_vars)
     return Morphism.from_expr(thing, dom, cod, Expr(op, name=name, dom=dom, cod=cod))

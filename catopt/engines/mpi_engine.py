@@ -48,7 +48,7 @@ from catopt.errors import (
 )
 from catopt.validate import integer
 
-__all__ = ["run_mpi", "mpi_world_size", "mpiexec_command"]
+__all__ = ["run_mpi", "mpi_world_size", "mpiexec_command", "rank_environment"]
 
 _MPI_ENV = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "PMI_RANK", "MPI_LOCALNRANKS")
 
@@ -209,10 +209,15 @@ def _abort(comm: Any, rank: int, plan: ExecutionPlan, e: BaseException) -> None:
     comm.Abort(1)
 
 
-def _child_env(workers: int = 1) -> dict[str, str]:
-    """The ranks' environment: the caller's ``sys.path`` (so user modules import), and one
-    share of the cores each for BLAS threads (oversubscribed BLAS threads spin and make a
-    step cost a scheduler time slice: 25x slower measured with 4 ranks on 2 cores)."""
+def rank_environment(workers: int = 1) -> dict[str, str]:
+    """The environment for ``workers`` MPI ranks started from this process.
+
+    It carries the caller's ``sys.path`` (so user modules import), one share of the cores
+    each for BLAS threads (oversubscribed BLAS threads spin and make a step cost a scheduler
+    time slice: 25x slower measured with 4 ranks on 2 cores), Open MPI settings that work in
+    containers, and this process's id (the ranks end if it dies). Pass it as ``env=`` when
+    you launch your own SPMD script with ``mpiexec_command(workers) + [python, script]``.
+    """
     env = dict(os.environ)
     threads = str(max(1, (os.cpu_count() or 1) // max(1, workers)))
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -282,7 +287,7 @@ def _launch(problem: Any, x0: np.ndarray, rule: Any, steps: int, tol: float | No
             ) from None
         cmd += [sys.executable, "-m", "catopt.engines.mpi_worker", str(job)]
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=None,
-                                stderr=subprocess.PIPE, env=_child_env(plan.workers),
+                                stderr=subprocess.PIPE, env=rank_environment(plan.workers),
                                 start_new_session=True)
         tail = _Tail(proc.stderr, bool(options["progress"]))
         tail.start()

@@ -21,7 +21,7 @@ from catopt.interfaces.figure import Figure, render_matplotlib
 from catopt.wiring.uwd import UWD
 
 __all__ = ["uwd_dot", "uwd_figure", "problem_dot", "box_notes", "render", "draw", "have_dot",
-           "FORMATS"]
+           "crossings", "FORMATS"]
 
 FORMATS = ("svg", "png", "pdf", "dot", "gv")
 _warned = False
@@ -106,9 +106,14 @@ def uwd_figure(
     return g
 
 
-def _crossings(pos: dict[str, tuple[float, float]], edges: list[tuple[str, str]]) -> int:
-    """How many pairs of wires cross, each wire the segment between its ends' centres
-    (wires sharing an end meet there, which is not a crossing)."""
+def crossings(pos: dict[str, tuple[float, float]], edges: list[tuple[str, str]]) -> int:
+    """How many pairs of wires cross in a layout.
+
+    Each wire is the segment between its ends' centres ``pos[a]``, ``pos[b]``; wires sharing
+    an end meet there, which is not a crossing, and ends missing from ``pos`` are ignored.
+    Two segments ``p + t r`` and ``q + w s`` cross when ``0 < t, w < 1`` (strictly, up to
+    1e-6) with ``t = (q - p) x s / (r x s)`` and ``w = (q - p) x r / (r x s)``.
+    """
     import numpy as np
 
     segs = np.array([(*pos[a], *pos[b]) for a, b in edges if a in pos and b in pos])
@@ -154,7 +159,7 @@ def _fewest_crossings(fig: Figure, tries: int = 32, max_wires: int = 80) -> None
             return
         pos = {f[1]: (float(f[2]), float(f[3])) for f in
                (line.split() for line in plain.splitlines()) if f and f[0] == "node"}
-        score = _crossings(pos, edges)
+        score = crossings(pos, edges)
         if best is None or score < best[0]:
             best = (score, seed)
         if score == 0:

@@ -22,8 +22,7 @@ from catopt.category import (
     swap,
     tensor_all,
 )
-from tests.category.conftest import boundaries, morphism, scaled
-from tests.category.test_laws import holds
+from tests.helpers.category import boundaries, holds, morphism, scaled
 from tests.strategies import random_problem, seeds
 
 shapes = st.sampled_from([(), (2,), (2, 2)])

@@ -13,7 +13,7 @@ from hypothesis import given
 
 import catopt as co
 from catopt.category import NotEquivalent, assert_equivalent, equivalent, match_coordinates
-from tests.category.conftest import boundaries
+from tests.helpers.category import boundaries
 from tests.strategies import random_problem, seeds
 
 

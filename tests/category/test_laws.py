@@ -20,22 +20,13 @@ from catopt.category import (
     copy,
     create,
     delete,
-    equivalent,
     identity,
     merge,
     swap,
 )
-from catopt.category.generators import _zero
-from tests.category.conftest import boundaries, morphism, scaled
+from catopt.category.generators import zero
+from tests.helpers.category import boundaries, holds, morphism, scaled
 from tests.strategies import random_problem, seeds
-
-
-def holds(lhs: Callable[[], Morphism], rhs: Callable[[], Morphism]) -> bool:
-    """Whether the law ``lhs == rhs`` holds (an ill-typed side counts as a failure)."""
-    try:
-        return equivalent(lhs(), rhs())
-    except co.CatoptError:
-        return False
 
 
 def rng_of(seed: int) -> np.random.Generator:
@@ -81,7 +72,7 @@ def test_unit_laws(seed, a, b) -> None:
 def _bad_identity(X) -> Morphism:
     """An 'identity' whose two sides are different variables: it does not share."""
     n = len(X)
-    thing = _zero("problem", tuple(X) * 2, list(range(2 * n)))
+    thing = zero("problem", tuple(X) * 2, list(range(2 * n)))
     return Morphism(thing, n, name="bad_id")
 
 
@@ -175,7 +166,7 @@ def test_special_commutative_frobenius_laws(s) -> None:
 
 def _bad_copy(s=()) -> Morphism:
     """A 'copy' whose outputs are a fresh variable, not its input: it does not share."""
-    return Morphism(_zero("problem", (s, s), [0, 1, 1]), 1, name="bad_copy")
+    return Morphism(zero("problem", (s, s), [0, 1, 1]), 1, name="bad_copy")
 
 
 def test_frobenius_laws_fail_for_a_copy_that_does_not_share() -> None:

@@ -12,7 +12,7 @@ from hypothesis import given
 import catopt as co
 from catopt.category import Morphism
 from catopt.problems.blocks import zero_block
-from tests.category.conftest import boundaries, morphism
+from tests.helpers.category import boundaries, morphism
 from tests.strategies import seeds
 
 

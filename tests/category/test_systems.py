@@ -12,8 +12,7 @@ from hypothesis import strategies as st
 
 import catopt as co
 from catopt.category import Morphism, NotEquivalent, assert_equivalent, copy, identity, merge, swap
-from tests.category.conftest import boundaries
-from tests.category.test_laws import holds
+from tests.helpers.category import boundaries, holds
 from tests.strategies import seeds
 
 kinds = st.sampled_from(["continuous", "discrete"])

@@ -193,13 +193,13 @@ def test_in_place_under_mpiexec(tmp_path) -> None:
     import subprocess
     import sys
 
-    from catopt.engines.mpi_engine import _child_env, mpiexec_command
+    from catopt.engines.mpi_engine import mpiexec_command, rank_environment
 
     script = tmp_path / "spmd.py"
     script.write_text(SPMD_SCRIPT)
     out = tmp_path / "x.npy"
     subprocess.run(mpiexec_command(2) + [sys.executable, str(script), str(out)], check=True,
-                   env=_child_env(2), timeout=120, capture_output=True)
+                   env=rank_environment(2), timeout=120, capture_output=True)
     local = co.solve(_chain(5, 21), x0=0.5, step=0.02, steps=30)
     assert _rel(np.load(out), local.x) <= 1e-12
 

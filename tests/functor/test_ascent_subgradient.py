@@ -16,9 +16,8 @@ from catopt.functor.primal_decomposition import primal_decomposition, with_inner
 from catopt.functor.saddle import ascent_flow, diminishing, gradient_ascent, subgradient_method
 from catopt.systems.blocks import UpdateLeaf
 from catopt.systems.open_system import DiscreteAlgebra
-from tests.problems.test_compose import _nested
-from tests.reference import reference_labels_and_pullbacks
-from tests.strategies import composites, random_composite, seeds
+from tests.helpers.reference import reference_labels_and_pullbacks
+from tests.strategies import composites, nested_composite, random_composite, seeds
 
 TOL = 1e-9
 
@@ -85,7 +84,7 @@ def test_gradient_ascent_square(inst, eta: float) -> None:
 @given(seeds)
 @settings(max_examples=30)
 def test_gradient_ascent_square_with_nesting(seed: int) -> None:
-    d, b, e, outer, inner = _nested(seed)
+    d, b, e, outer, inner = nested_composite(seed)
     fillers = list(outer)
     fillers[b] = co.compose(e, inner)
     images = [gradient_ascent(p, 0.1) for p in outer]

@@ -9,9 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import catopt as co
-from tests.problems.test_compose import _nested
-from tests.reference import reference_labels_and_pullbacks
-from tests.strategies import composites, seeds
+from tests.helpers.reference import reference_labels_and_pullbacks
+from tests.strategies import composites, nested_composite, seeds
 
 
 def _flows_reference(inst, y: np.ndarray) -> np.ndarray:
@@ -58,7 +57,7 @@ def test_euler_square_and_euler_of_flow(inst, step: float) -> None:
 
 @given(seeds)
 def test_functor_square_with_nesting(seed: int) -> None:
-    d, b, e, outer, inner = _nested(seed)
+    d, b, e, outer, inner = nested_composite(seed)
     fillers = list(outer)
     fillers[b] = co.compose(e, inner)
     left = co.gradient_flow(co.compose(d, fillers))

@@ -1,5 +1,5 @@
 """Random flow networks on random scalar-junction diagrams, and an independent reference
-(networkx incidence matrices, dense pullbacks from tests/reference.py)."""
+(networkx incidence matrices, dense pullbacks from tests/helpers/reference.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 
 import catopt as co
 from catopt.problems.flow_random import random_flow_network
-from tests.reference import reference_labels_and_pullbacks
+from tests.helpers.reference import reference_labels_and_pullbacks
 
 
 def scalar_diagram(rng: np.random.Generator, max_junctions: int = 5, max_boxes: int = 4,

@@ -15,7 +15,7 @@ import numpy as np
 
 import catopt as co
 from catopt.problems.saddle import OpenSaddle
-from tests.reference import reference_labels_and_pullbacks
+from tests.helpers.reference import reference_labels_and_pullbacks
 from tests.strategies import SHAPES, random_diagram
 
 

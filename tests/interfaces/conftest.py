@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 SPEC = Path(__file__).resolve().parents[2] / "catopt" / "interfaces" / "specs" / "quadratics.toml"
-
-needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz 'dot' not installed")
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 import catopt as co
 from catopt.interfaces.cli import main
-from tests.interfaces.conftest import needs_dot
+from tests.helpers.graphviz import needs_dot
 
 ROOT = Path(__file__).resolve().parents[2]
 

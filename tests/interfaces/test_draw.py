@@ -11,8 +11,8 @@ import catopt as co
 from catopt.category import copy, tensor_all
 from catopt.interfaces.draw import draw, problem_dot, render, uwd_dot
 from catopt.interfaces.draw_problem import distributed_dot
-from tests.category.conftest import morphism
-from tests.interfaces.conftest import needs_dot
+from tests.helpers.category import morphism
+from tests.helpers.graphviz import needs_dot
 
 D = co.relation("(x, y, z) :- f(w, x), g(u, w, y), h(u, w, z)", shapes={"w": (2,)})
 
@@ -148,12 +148,12 @@ def test_a_graphviz_failure_is_a_catopt_error(tmp_path: Path) -> None:
 
 
 def test_crossings_are_counted_and_shared_ends_are_not_crossings() -> None:
-    from catopt.interfaces.draw import _crossings
+    from catopt.interfaces.draw import crossings
 
     pos = {"a": (0, 0), "b": (2, 2), "c": (0, 2), "d": (2, 0), "e": (4, 4)}
-    assert _crossings(pos, [("a", "b"), ("c", "d")]) == 1  # an X
-    assert _crossings(pos, [("a", "b"), ("b", "e"), ("a", "c")]) == 0  # meeting at ends
-    assert _crossings(pos, [("a", "c"), ("d", "b")]) == 0  # parallel
+    assert crossings(pos, [("a", "b"), ("c", "d")]) == 1  # an X
+    assert crossings(pos, [("a", "b"), ("b", "e"), ("a", "c")]) == 0  # meeting at ends
+    assert crossings(pos, [("a", "c"), ("d", "b")]) == 0  # parallel
 
 
 def _layout(graph) -> tuple[dict, list]:
@@ -171,7 +171,7 @@ def _layout(graph) -> tuple[dict, list]:
 
 @needs_dot
 def test_no_junction_name_sits_on_a_wire_and_k_agents_do_not_cross(three_quadratics) -> None:
-    from catopt.interfaces.draw import _crossings
+    from catopt.interfaces.draw import crossings
 
     b = co.UWDBuilder()
     b.junction("W1", (8, 6))
@@ -184,7 +184,7 @@ def test_no_junction_name_sits_on_a_wire_and_k_agents_do_not_cross(three_quadrat
         graph = uwd_dot(d)
         nodes, wires = _layout(graph)
         centres = {k: v[:2] for k, v in nodes.items()}
-        assert _crossings(centres, [(a, c) for a, c, _ in wires]) == 0
+        assert crossings(centres, [(a, c) for a, c, _ in wires]) == 0
         for name, (x, y, w, h) in nodes.items():
             if not name.startswith("jl"):
                 continue

@@ -14,8 +14,8 @@ import numpy as np
 from catopt.category import Morphism, copy, identity, merge, swap, tensor_all
 from catopt.interfaces.draw import draw
 from catopt.interfaces.string_diagram import string_diagram_dot
-from tests.category.conftest import morphism
-from tests.interfaces.conftest import needs_dot
+from tests.helpers.category import morphism
+from tests.helpers.graphviz import needs_dot
 
 
 def wiring(m: Morphism) -> tuple[nx.MultiGraph, dict[str, str]]:

@@ -9,8 +9,14 @@ import pytest
 from hypothesis import given
 
 import catopt as co
-from tests.reference import reference_labels_and_pullbacks, reference_value_and_grad
-from tests.strategies import composites, fill, random_diagram, random_problem, seeds
+from tests.helpers.reference import reference_labels_and_pullbacks, reference_value_and_grad
+from tests.strategies import (
+    composites,
+    nested_composite,
+    random_diagram,
+    random_problem,
+    seeds,
+)
 
 
 def test_design_coordinates_and_labels() -> None:
@@ -63,16 +69,6 @@ def test_gradient_matches_finite_differences(inst) -> None:
         assert fd == pytest.approx(g[i], rel=1e-6, abs=1e-6)
 
 
-def _nested(seed: int):
-    """A random diagram, a box b of it, a random inner diagram for b, and fillers."""
-    rng = np.random.default_rng(seed)
-    d = random_diagram(rng)
-    b = int(rng.integers(d.n_boxes))
-    e = random_diagram(rng, outer_shapes=list(d.port_shapes(b)), prefix="i")
-    outer = fill(rng, d)
-    inner = fill(rng, e)
-    return d, b, e, outer.problems, inner.problems
-
 
 def _by_label(p: co.OpenProblem, q: co.OpenProblem) -> np.ndarray:
     """The permutation taking q's coordinates to p's, matching labels."""
@@ -84,7 +80,7 @@ def _by_label(p: co.OpenProblem, q: co.OpenProblem) -> np.ndarray:
 @given(seeds)
 def test_operad_substitution_law(seed: int) -> None:
     """compose(d.substitute({b: e}), ...) == compose(d, {b: compose(e, ...)})."""
-    d, b, e, outer, inner = _nested(seed)
+    d, b, e, outer, inner = nested_composite(seed)
     qual = d.qualified_boxes()[b]
     nested = list(outer)
     nested[b] = co.compose(e, inner)

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 
 import catopt as co
-from tests.reference import reference_labels_and_pullbacks
+from tests.helpers.reference import reference_labels_and_pullbacks
 from tests.strategies import random_diagram, random_problem, seeds
 
 

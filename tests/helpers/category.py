@@ -1,11 +1,14 @@
-"""Random morphisms for the law tests."""
+"""Random morphisms for the law tests, and ``holds``: whether a law holds."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 from hypothesis import strategies as st
 
-from catopt.category import Morphism
+import catopt as co
+from catopt.category import Morphism, equivalent
 from catopt.problems.blocks import ObjectiveBlock
 from tests.strategies import SHAPES, random_problem
 
@@ -27,3 +30,11 @@ def scaled(m: Morphism, c: float) -> Morphism:
     t = m.thing
     thing = t.with_parts(leaves=tuple(blocks), index=t.gather_index)
     return Morphism(thing, len(m.dom), name=f"{c}*{m.expr}")
+
+
+def holds(lhs: Callable[[], Morphism], rhs: Callable[[], Morphism]) -> bool:
+    """Whether the law ``lhs == rhs`` holds (an ill-typed side counts as a failure)."""
+    try:
+        return equivalent(lhs(), rhs())
+    except co.CatoptError:
+        return False
