@@ -25,8 +25,25 @@ STATUS = {CONVERGED: "converged", MAX_STEPS: "ran all steps", CALLBACK: "stopped
           STUCK: "stuck at a fixed point that is not a solution"}
 
 
+class _OnSpace:
+    """A final state ``x`` on a ``space``: its coordinate labels and named arrays."""
+
+    x: np.ndarray
+    space: Space
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The coordinates' labels (``space.labels``)."""
+        return self.space.labels
+
+    @property
+    def x_by_name(self) -> dict[str, np.ndarray]:
+        """The final state as named arrays."""
+        return self.space.unpack(self.x)
+
+
 @dataclass
-class Trajectory:
+class Trajectory(_OnSpace):
     """A simulated run.
 
     Attributes
@@ -52,15 +69,6 @@ class Trajectory:
     space: Space
     times: np.ndarray | None = None
 
-    @property
-    def labels(self) -> tuple[str, ...]:
-        return self.space.labels
-
-    @property
-    def x_by_name(self) -> dict[str, np.ndarray]:
-        """The final state as named arrays."""
-        return self.space.unpack(self.x)
-
     def trace(self, label: str) -> np.ndarray:
         """The recorded values of the coordinate labelled ``label``."""
         try:
@@ -77,7 +85,7 @@ class Trajectory:
 
 
 @dataclass
-class SolveResult:
+class SolveResult(_OnSpace):
     """The result of :func:`catopt.solve`, in the manner of ``scipy.optimize.OptimizeResult``.
 
     Attributes
@@ -115,15 +123,6 @@ class SolveResult:
     space: Space
     engine: str = "local"
     stats: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        return self.space.labels
-
-    @property
-    def x_by_name(self) -> dict[str, np.ndarray]:
-        """The final iterate as named arrays."""
-        return self.space.unpack(self.x)
 
     @property
     def grad_norm(self) -> float:
