@@ -41,10 +41,12 @@ def register() -> None:
     from catopt.engines.results import SolveResult, Trajectory
     from catopt.interfaces import progress
     from catopt.program.open import Open
+    from catopt.sheaves.sheaf import Sheaf
     from catopt.wiring.uwd import UWD
 
     UWD._repr_mimebundle_ = _mimebundle  # type: ignore[attr-defined]
     Open._repr_mimebundle_ = _mimebundle  # type: ignore[attr-defined]
+    Sheaf._repr_mimebundle_ = _mimebundle  # type: ignore[attr-defined]
     SolveResult.plot = _plot_result  # type: ignore[attr-defined]
     Trajectory.plot = _plot_trajectory  # type: ignore[attr-defined]
     progress.register()

@@ -251,12 +251,14 @@ def _fallback(graph: Any, path: Path, fmt: str) -> Path:
 def draw(obj: Any, path: str | Path | None = None, *, format: str | None = None,
          **kwargs: Any) -> Any:
     """Draw a UWD, a composite problem or system, a flow network (``flows=`` labels its
-    edges), or a morphism expression.
+    edges), a cellular sheaf (``x=`` shows each edge's discrepancy), or a morphism
+    expression.
 
     Returns the graphviz graph; with ``path``, also writes it (format from the extension).
     """
     from catopt.category.morphism import Morphism
     from catopt.problems.flows import OpenFlowNetwork
+    from catopt.sheaves.sheaf import Sheaf
 
     if isinstance(obj, UWD):
         graph = uwd_dot(obj, **kwargs)
@@ -264,6 +266,10 @@ def draw(obj: Any, path: str | Path | None = None, *, format: str | None = None,
         from catopt.interfaces.draw_flow import flow_dot
 
         graph = flow_dot(obj, **kwargs)
+    elif isinstance(obj, Sheaf):
+        from catopt.interfaces.draw_sheaf import sheaf_dot
+
+        graph = sheaf_dot(obj, **kwargs)
     elif isinstance(obj, Morphism):
         from catopt.interfaces.string_diagram import string_diagram_dot
 
@@ -272,7 +278,7 @@ def draw(obj: Any, path: str | Path | None = None, *, format: str | None = None,
         graph = problem_dot(obj, **kwargs)
     else:
         raise CatoptError(f"cannot draw a {type(obj).__name__}; expected a UWD, a composite "
-                          "problem or system, or a Morphism")
+                          "problem or system, a flow network, a Sheaf or a Morphism")
     if path is not None:
         render(graph, path, format)
     return graph
