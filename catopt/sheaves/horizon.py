@@ -53,10 +53,8 @@ def horizon_sheaf(sheaf: Sheaf, steps: int) -> Sheaf:
     T = _steps(steps)
     groups = [EdgeGroup(g.du * T, g.dv * T, g.de * T, g.edges, g.head, g.tail,
                         _kron_eye(g.Fu, T), _kron_eye(g.Fv, T)) for g in sheaf.groups]
-    out = Sheaf.__new__(Sheaf)
-    out._init(list(sheaf.vertex_names), sheaf.vertex_dims * T, list(sheaf.edge_names),
-              sheaf.heads, sheaf.tails, groups)
-    return out
+    return Sheaf.from_groups(sheaf.vertex_names, sheaf.vertex_dims * T, sheaf.edge_names,
+                             groups)
 
 
 def horizon_target(sheaf: Sheaf, b: Any, steps: int) -> np.ndarray:

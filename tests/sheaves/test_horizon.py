@@ -88,3 +88,13 @@ def test_bad_arguments() -> None:
         horizon_sheaf("not a sheaf", 2)  # type: ignore[arg-type]
     with pytest.raises(SheafError, match="b must be a 1-cochain"):
         horizon_target(s, np.zeros(3), 2)
+
+
+def test_from_groups_refuses_an_edge_in_no_group() -> None:
+    s = horizon_sheaf(sheaf_from_seed(2)[0], 2)
+    assert Sheaf.from_groups(s.vertex_names, s.vertex_dims, s.edge_names,
+                             s.groups).coboundary().nnz == s.coboundary().nnz
+    with pytest.raises(SheafError, match="every edge must be in one edge group"):
+        Sheaf.from_groups(s.vertex_names, s.vertex_dims, [*s.edge_names, "extra"], s.groups)
+    with pytest.raises(SheafError, match="stalk dimensions"):
+        Sheaf.from_groups(s.vertex_names, s.vertex_dims + 1, s.edge_names, s.groups)
