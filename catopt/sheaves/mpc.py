@@ -69,7 +69,8 @@ def double_integrator(dt: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
 
 
 class MPCAgent:
-    """One agent's finite-horizon QP; ``prox(w, rho)`` returns its planned terminal state.
+    """One agent's finite-horizon QP; ``prox(w, rho)`` returns its planned coupled states
+    (the terminal state by default; :meth:`couple` chooses them).
 
     Parameters
     ----------
