@@ -2,18 +2,36 @@
 
 Agent ``i`` has linear dynamics ``x+ = A x + B u`` and, over a horizon of ``N`` states
 ``x_0 .. x_{N-1}`` (``x_0`` its current state) and ``N - 1`` controls, the cost
-``sum_k (x_k - xbar)^T Q (x_k - xbar) + u_k^T R u_k`` subject to ``lo <= u_k <= hi``. The agents
-are coupled through their **terminal states**, which must form a section: ``delta X_N = b``
-(or minimize nonlinear edge potentials). Each MPC step runs a few ADMM iterations whose x-step
-is every agent's QP with the extra terminal term ``rho/2 |x_{N-1} - w|^2`` (solved by OSQP, set
-up once per agent and updated in place), then applies each agent's first control.
+``sum_k (x_k - xbar)^T Q (x_k - xbar) + u_k^T R u_k`` subject to ``lo <= u_k <= hi``. By
+default (AO.jl, the paper's eq. (7)) the agents are coupled through their **terminal states**,
+which must form a section: ``delta x_{N-1} = b`` (or minimize nonlinear edge potentials).
+Each MPC step runs a few ADMM iterations whose x-step is every agent's QP with the extra term
+``rho/2 |x_{N-1} - w|^2`` (solved by OSQP, set up once per agent and updated in place), then
+applies each agent's first control.
+
+``couple_from=k`` couples every planned state ``x_k .. x_{N-1}`` instead, through the horizon
+sheaf (:mod:`catopt.sheaves.horizon`): ``delta x_t = b`` at each coupled step, the x-step term
+is ``rho/2 sum_t |x_t - w_t|^2`` and the z-step projects each step's states. With a regulation
+cost that pulls every agent to 0, the terminal coupling settles at a shrunk formation (the
+offsets postponed to the end of each horizon), the trajectory coupling at the formation itself.
+``penalty=M`` makes the z-step the prox of the exact penalty ``M sum_t dist(z_t, sections)``
+(:mod:`catopt.sheaves.penalty`), whose dual stays bounded so that ``warm_dual=True`` can carry
+it over (measured on the stationary formation: the hard projection with a restarted dual
+settles at error 0.24, with a carried dual it diverges; the penalty with ``M`` above the
+multiplier meets the offsets to 1.5e-5).
 
 Unlike AO.jl (which restarts ``z`` and ``u`` at 0), ``z`` is warm-started from the previous MPC
 step, shifted by the dynamics (``z_i <- A_i z_i``: the planned terminal state one step further
 on, since the new horizon ends one step later; without the shift the stale ``z`` drags the
-moving formation, which then stalls at an error of 1.3e-3); the scaled dual ``u`` restarts at 0
-every step, as in AO.jl: when the terminal coupling cannot be met within the horizon (control
-bounds), a carried-over dual winds up without bound and the closed loop drifts (measured).
+moving formation, which then stalls at an error of 1.3e-3; with several coupled steps each
+moves one step on, ``z_t <- z_{t+1}``, and the last becomes ``A_i z_{N-1}``); the scaled dual
+``u`` restarts at 0 every step, as in AO.jl: when the terminal coupling cannot be met within the
+horizon (control bounds), a carried-over dual winds up without bound and the closed loop drifts
+(measured). With ``warm_dual`` it is carried *unshifted*: a stationary plan's multipliers do
+not change with the step, while shifting them moves the last step's multiplier (0 in the
+regulation, which has no terminal stage cost) one step earlier (measured on the stationary
+formation with a penalty on the whole horizon, M = 100 and 300: shifted, error 2.0e-3 at step
+200 for both with the residual stuck at 0.045; unshifted, 1.2e-3 and 3.9e-3, still falling).
 The terminal penalty is ``rho/2`` in both
 the regulation and the tracking case (AO.jl uses ``rho`` in the tracking case; measured with
 AO.jl's restart of ``z``: no change for consensus and the stationary formation, the moving
@@ -51,7 +69,8 @@ def double_integrator(dt: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
 
 
 class MPCAgent:
-    """One agent's finite-horizon QP; ``prox(w, rho)`` returns its planned terminal state.
+    """One agent's finite-horizon QP; ``prox(w, rho)`` returns its planned coupled states
+    (the terminal state by default; :meth:`couple` chooses them).
 
     Parameters
     ----------
@@ -101,16 +120,37 @@ class MPCAgent:
         self.x = np.zeros(nx) if x0 is None else np.asarray(x0, dtype=float).copy()
         self.eps = eps
         self.u_first = np.zeros(nu)
+        self.coupled = (horizon - 1,)  # the terminal state (AO.jl)
+        self.plan = np.tile(self.x, (horizon, 1))
         self._solver: Any = None
         self._rho: float | None = None
         self.solves = 0
+
+    def couple(self, first: int | None = None) -> None:
+        """Couple the planned states ``x_first .. x_{N-1}`` (``None``: only the terminal
+        state ``x_{N-1}``, the default). ``prox`` then takes and returns these states, stacked
+        time-major (length ``(N - first) nx``); the QP is set up again on the next solve."""
+        if first is None:
+            first = self.N - 1
+        if isinstance(first, bool) or not isinstance(first, (int, np.integer)) \
+                or not 1 <= first <= self.N - 1:
+            raise SheafError(f"MPCAgent.couple: first must be an int in 1..{self.N - 1} (x_0 "
+                             f"is the current state, fixed), got {first!r}")
+        self.coupled = tuple(range(int(first), self.N))
+        self._solver, self._rho = None, None
 
     def _setup(self, rho: float) -> None:
         import osqp
         import scipy.sparse as sp
 
         N, nx, nu = self.N, self.nx, self.nu
-        P = sp.block_diag([sp.kron(sp.identity(N - 1), 2 * self.Q), rho * sp.identity(nx),
+        # stage cost on x_0 .. x_{N-2}; rho/2 |x_k - w_k|^2 on the coupled states
+        stage = np.zeros(N)
+        stage[:N - 1] = 1.0
+        coupled = np.zeros(N)
+        coupled[list(self.coupled)] = 1.0
+        P = sp.block_diag([sp.kron(sp.diags(stage), 2 * self.Q)
+                           + sp.kron(sp.diags(coupled), rho * sp.identity(nx)),
                            sp.kron(sp.identity(N - 1), 2 * self.R)], format="csc")
         # x_0 = x; x_{k+1} - A x_k - B u_k = 0; lo <= u <= hi
         Ax = sp.kron(sp.identity(N), -sp.identity(nx)) + sp.kron(sp.eye(N, k=-1), self.A)
@@ -120,8 +160,9 @@ class MPCAgent:
         C = sp.vstack([Aeq, Aineq], format="csc")
         l, u = self._bounds()
         self._solver = osqp.OSQP()
-        self._solver.setup(sp.triu(P, format="csc"), self._q(np.zeros(nx), rho), C, l, u,
-                           verbose=False, eps_abs=self.eps, eps_rel=self.eps, polishing=True,
+        w0 = np.zeros(len(self.coupled) * nx)
+        self._solver.setup(sp.triu(P, format="csc"), self._q(w0, rho), C, l, u, verbose=False,
+                           eps_abs=self.eps, eps_rel=self.eps, polishing=True,
                            max_iter=200000, warm_starting=True)
         self._rho = rho
 
@@ -132,16 +173,24 @@ class MPCAgent:
                 np.concatenate([leq, np.full((N - 1) * nu, self.hi)]))
 
     def _q(self, w: np.ndarray, rho: float) -> np.ndarray:
-        qx = np.tile(-2 * self.Q @ self.x_target, self.N - 1)
-        return np.concatenate([qx, -rho * w, np.zeros((self.N - 1) * self.nu)])
+        qx = np.zeros((self.N, self.nx))
+        qx[:self.N - 1] = -2 * self.Q @ self.x_target
+        qx[list(self.coupled)] -= rho * w.reshape(len(self.coupled), self.nx)
+        return np.concatenate([qx.ravel(), np.zeros((self.N - 1) * self.nu)])
 
     def prox(self, w: np.ndarray, rho: float) -> np.ndarray:
-        """``argmin`` of the QP plus ``rho/2 |x_{N-1} - w|^2``: the planned terminal state
-        (the first control is kept in ``u_first``)."""
+        """``argmin`` of the QP plus ``rho/2 sum_k |x_k - w_k|^2`` over the coupled states
+        (default: the terminal one): the planned coupled states, stacked time-major (the
+        first control is kept in ``u_first``)."""
+        w = np.asarray(w, dtype=float).ravel()
+        if w.shape != (len(self.coupled) * self.nx,):
+            raise SheafError(f"MPCAgent.prox: w must have length {len(self.coupled) * self.nx} "
+                             f"({len(self.coupled)} coupled states of dimension {self.nx}), "
+                             f"got {w.shape}")
         if self._rho != rho:
             self._setup(rho)
         l, u = self._bounds()
-        self._solver.update(q=self._q(np.asarray(w, float), rho), l=l, u=u)
+        self._solver.update(q=self._q(w, rho), l=l, u=u)
         res = self._solver.solve(raise_error=False)
         self.solves += 1
         status = str(res.info.status).lower()
@@ -151,7 +200,8 @@ class MPCAgent:
         v = res.x
         N, nx = self.N, self.nx
         self.u_first = v[N * nx:N * nx + self.nu].copy()
-        return v[(N - 1) * nx:N * nx].copy()
+        self.plan = v[:N * nx].reshape(N, nx).copy()
+        return self.plan[list(self.coupled)].ravel()
 
     def step(self) -> None:
         """Apply the first planned control: ``x <- A x + B u_0``."""
@@ -170,22 +220,69 @@ class MPCResult:
 
 def run_mpc(sheaf: Sheaf, agents: Sequence[MPCAgent], steps: int, *, b: Any = None,
             rho: float = 2.0, admm_iters: int = 10, potential: Any = None,
-            warm_dual: bool = False) -> MPCResult:
-    """Receding-horizon control: each step, ``admm_iters`` ADMM iterations on the terminal
-    states (exact projection onto ``{delta z = b}``, or with a ``potential`` the nonconvex
-    z-step), then every agent applies its first control."""
+            warm_dual: bool = False, couple_from: int | None = None,
+            penalty: float | None = None) -> MPCResult:
+    """Receding-horizon control: each step, ``admm_iters`` ADMM iterations on the coupled
+    states, then every agent applies its first control.
+
+    Parameters
+    ----------
+    sheaf, agents, steps
+        The coordination sheaf (vertex stalks = the agents' states), one :class:`MPCAgent`
+        per vertex, and the number of MPC steps.
+    b
+        The edge targets (None: agreement).
+    rho, admm_iters
+        ADMM's penalty and iterations per MPC step.
+    potential
+        Edge potentials (terminal coupling only): the z-step is then the nonconvex descent of
+        the module docstring instead of the projection.
+    warm_dual
+        Carry the scaled dual ``u`` from one MPC step to the next (default: restart at 0, as
+        AO.jl). With the hard projection an infeasible coupling winds it up; use it with
+        ``penalty``.
+    couple_from
+        None (default): couple the terminal states only, ``delta x_{N-1} = b`` (AO.jl, the
+        paper's eq. (7)). ``k``: couple every planned state ``x_k .. x_{N-1}``
+        (``1 <= k <= N - 1``; ``x_0``, the current state, is fixed) through the horizon sheaf
+        (:func:`~catopt.sheaves.horizon.horizon_sheaf`, ``T = N - k`` steps): the z-step
+        projects every coupled step's states onto ``{delta z_t = b}``.
+    penalty
+        None (default): the z-step is the exact projection. ``M > 0``: the z-step is the
+        proximal map of the exact penalty ``M sum_t dist(z_t, {delta z_t = b})``
+        (:func:`~catopt.sheaves.penalty.prox_distance`, one block per coupled step), which
+        keeps ``|rho u_t| <= M``; the coupling is met exactly at convergence when ``M``
+        exceeds every step's optimal multiplier norm.
+    """
     from catopt.sheaves.admm import _check_agents, _x_step
+    from catopt.sheaves.horizon import horizon_sheaf, horizon_steps, horizon_target
+    from catopt.sheaves.penalty import prox_distance
 
     agents = _check_agents(sheaf, agents)
     for v, a in zip(sheaf.vertex_names, agents, strict=True):
         if not isinstance(a, MPCAgent):
             raise SheafError(f"the agent of vertex {v!r} must be an MPCAgent")
-    target = sheaf.target(b)
-    z = np.concatenate([a.x for a in agents])
-    u: Any = None
-    if sheaf.n != len(z):
+    if sheaf.n != sum(a.nx for a in agents):
         raise SheafError(f"the sheaf's vertex stalks (n = {sheaf.n}) must be the agents' "
-                         f"states (total {len(z)})")
+                         f"states (total {sum(a.nx for a in agents)})")
+    if couple_from is not None and len({a.N for a in agents}) != 1:
+        raise SheafError(f"couple_from needs one horizon for all agents, got "
+                         f"{sorted({a.N for a in agents})}")
+    if potential is not None and (couple_from is not None or penalty is not None):
+        raise SheafError("a potential couples the terminal states by its own z-step; "
+                         "couple_from and penalty are for the projection")
+    if penalty is not None and not (isinstance(penalty, (int, float)) and penalty > 0):
+        raise SheafError(f"penalty must be a positive number (the exact penalty's weight M), "
+                         f"got {penalty!r}")
+    for a in agents:
+        a.couple(couple_from)
+    T = len(agents[0].coupled)
+    hs = sheaf if couple_from is None else horizon_sheaf(sheaf, T)
+    target = sheaf.target(b) if couple_from is None else horizon_target(sheaf, b, T)
+    blocks = horizon_steps(sheaf, T) if couple_from is not None else None
+    # z starts at the current states held over the coupled steps
+    z = np.concatenate([np.tile(a.x, T) for a in agents])
+    u: Any = None
     states = [np.stack([a.x for a in agents])]
     controls, residuals = [], []
     if potential is not None:
@@ -199,22 +296,24 @@ def run_mpc(sheaf: Sheaf, agents: Sequence[MPCAgent], steps: int, *, b: Any = No
         def flow(zz: np.ndarray) -> tuple[float, np.ndarray]:
             r = D @ zz - target
             return pots.value(r), D.T @ pots.grad(r)
-    o = sheaf.vertex_offsets
+    o = hs.vertex_offsets
     for t in range(int(steps)):
-        if t > 0:  # shifted warm start: last step's terminal states, one step further on
-            z = np.concatenate([a.A @ z[o[i]:o[i + 1]] for i, a in enumerate(agents)])
+        if t > 0:  # shifted warm start: last step's coupled states, one step further on
+            z = np.concatenate([_shift(z[o[i]:o[i + 1]], a) for i, a in enumerate(agents)])
         if not warm_dual or u is None:
-            u = np.zeros(sheaf.n)
+            u = np.zeros(hs.n)
         for _ in range(admm_iters):
-            x = _x_step(sheaf, agents, z - u, rho)
+            x = _x_step(hs, agents, z - u, rho)
             w = x + u
-            if potential is None:
-                z = sheaf.project(w, target)
-            else:
+            if potential is not None:
                 # the nonlinear heat-equation projection: descend U o delta from w to a
                 # minimizer (the limit of nonlinear sheaf diffusion started at w)
                 z = minimize(flow, w, jac=True, method="L-BFGS-B",
                              options={"maxiter": 500, "gtol": 1e-12, "ftol": 0.0}).x
+            elif penalty is None:
+                z = hs.project(w, target)
+            else:
+                z = prox_distance(w, hs.project(w, target), penalty / rho, blocks)
             u = u + x - z
         residuals.append(float(np.linalg.norm(x - z)))
         controls.append(np.stack([a.u_first for a in agents]))
@@ -222,3 +321,10 @@ def run_mpc(sheaf: Sheaf, agents: Sequence[MPCAgent], steps: int, *, b: Any = No
             a.step()
         states.append(np.stack([a.x for a in agents]))
     return MPCResult(np.asarray(states), np.asarray(controls), np.asarray(residuals))
+
+
+def _shift(zi: np.ndarray, agent: MPCAgent) -> np.ndarray:
+    """An agent's coupled states ``z_k .. z_{N-1}`` one step on: ``z_{k+1} .. z_{N-1}``, then
+    ``A z_{N-1}`` (the new horizon ends one step later); ``A z`` for the terminal state."""
+    Z = zi.reshape(-1, agent.nx)
+    return np.concatenate([Z[1:], (agent.A @ Z[-1])[None]]).ravel()

@@ -226,6 +226,31 @@ class Sheaf:
         return s
 
     @classmethod
+    def from_groups(cls, vertex_names: Sequence[str], vertex_dims: Any,
+                    edge_names: Sequence[str], groups: Sequence[EdgeGroup]) -> Sheaf:
+        """A sheaf from edge groups (as in :attr:`groups`; every edge index in exactly one
+        group), without a Python loop over edges: how derived sheaves (e.g.
+        :func:`~catopt.sheaves.horizon.horizon_sheaf`) are built."""
+        dims = np.asarray(vertex_dims, dtype=np.int64)
+        k = len(edge_names)
+        heads = np.full(k, -1, dtype=np.int64)
+        tails = np.full(k, -1, dtype=np.int64)
+        for g in groups:
+            if g.Fu.shape != (len(g.edges), g.de, g.du) or g.Fv.shape != (len(g.edges), g.de,
+                                                                          g.dv):
+                raise SheafError(f"an edge group's maps have shapes {g.Fu.shape} and "
+                                 f"{g.Fv.shape}, expected (k, d_e, d_u) = "
+                                 f"({len(g.edges)}, {g.de}, {g.du}) and (k, d_e, d_v)")
+            if len(g.edges) and (np.any(dims[g.head] != g.du) or np.any(dims[g.tail] != g.dv)):
+                raise SheafError("an edge group's vertices do not have its stalk dimensions")
+            heads[g.edges], tails[g.edges] = g.head, g.tail
+        if (heads < 0).any():
+            raise SheafError("every edge must be in one edge group")
+        s = cls.__new__(cls)
+        s._init(list(vertex_names), dims, list(edge_names), heads, tails, list(groups))
+        return s
+
+    @classmethod
     def constant(cls, n_vertices: int, edges: Sequence[tuple[int, int]], dim: int) -> Sheaf:
         """The constant sheaf ``R^dim`` on a graph: every map is the identity, sections on a
         connected graph are consensus, and ``L`` is the graph Laplacian (x) ``I_dim``."""
