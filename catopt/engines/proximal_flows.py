@@ -234,7 +234,7 @@ def proximal_dual_decomposition(net: OpenFlowNetwork, t: Any = None, *, tol: flo
     res: SolveResult | None = None
     k = 0
     for k in range(1, int(outer) + 1):
-        tol_k = tol0 if not moves else max(tol, min(tol0, 0.1 * moves[-1]))
+        tol_k = tol0 if not moves else max(tol, min(tol0, 0.01 * moves[-1]))
         prox = proximal_network(net, tv, x)
         system = make(prox, eta, carry_primal=False)
         res = run_system(system, lam, int(steps), step=eta, tol=tol_k, engine=engine,
