@@ -20,11 +20,13 @@ The outer loop is this module's only loop: every subproblem runs in
 :func:`~catopt.engines.systems.run_system` (the one driver; ``engine="mpi"`` runs each on MPI
 ranks). For a linear program ``F`` is polyhedral, so it has weak sharp minima
 (Burke and Ferris 1993) and the proximal point method terminates finitely at an optimal flow
-for any ``t > 0`` (Ferris 1991; Bertsekas, *Convex Optimization Algorithms* 2015, Prop.
-5.1.5): once ``|x_{k+1} - x_k| / t`` (a subgradient of ``F`` at ``x_{k+1}``) is below the
+for any ``t > 0`` (Ferris 1991; Bertsekas, *Convex Optimization Algorithms* 2015, §5.1):
+once ``|x_{k+1} - x_k| / t`` (a subgradient of ``F`` at ``x_{k+1}``) is below the
 sharpness constant, ``x_{k+1}`` is optimal. Subproblems are solved inexactly, to a
-conservation residual ``|A x - b|_2`` that shrinks with the outer moves (a summable schedule in
-the spirit of Rockafellar's criterion (A)), and the last one to ``tol``.
+conservation residual ``|A x - b|_2 <= max(tol, min(tol_0, 0.01 |x_k - x_{k-1}|_inf))``
+(``tol_0 = 1e-3 max(1, |b|_inf)``): it shrinks with the outer moves, which are summable (in the
+spirit of Rockafellar's criterion (A)), and the run stops once a subproblem solved to ``tol``
+moves the flows by at most ``tol``.
 """
 
 from __future__ import annotations
