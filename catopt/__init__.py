@@ -21,6 +21,7 @@ from catopt.engines import (
     solve,
     solve_z2,
 )
+from catopt.engines.proximal_flows import FlowSolution, proximal_dual_decomposition
 from catopt.engines.systems import run_system
 from catopt.errors import (
     BackendError,
@@ -70,6 +71,7 @@ from catopt.interfaces import display as _display
 from catopt.limits import Limits, get_limits, limits, set_limits
 from catopt.problems import OpenProblem, compose
 from catopt.problems.family import BoxFamily, fuse_families
+from catopt.problems.flow_proximal import proximal_network
 from catopt.problems.flow_random import random_flow_network
 from catopt.problems.flows import OpenFlowNetwork, to_problem
 from catopt.problems.saddle import OpenSaddle
@@ -131,6 +133,9 @@ __all__ = [
     "hierarchical_dual_decomposition",
     "recover_primal",
     "recover_flows",
+    "proximal_network",
+    "proximal_dual_decomposition",
+    "FlowSolution",
     "run_system",
     # the hypergraph category
     "category",

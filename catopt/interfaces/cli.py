@@ -101,26 +101,33 @@ def _is_flow(spec: Any) -> bool:
 
 def _run_flow(s: Any, spec: str, step: float | None, steps: int | None, tol: float | None,
               output: str | None, quiet: bool) -> None:
-    """A flow spec: hierarchical dual decomposition, the flows recovered and reported."""
+    """A flow spec: hierarchical dual decomposition (the proximal point method around it when
+    a cost is linear), the flows recovered and reported."""
     from catopt.fileio import atomic_write
 
     out = s.run(step=step, steps=steps, tol=tol)
-    res = out["result"]
     src, tgt = s.composite.edges()
     labels = s.composite.labels
     if output:
         atomic_write(output, json.dumps({
-            "message": res.message, "iterations": res.iterations,
-            "dual_value": res.objective, "cost": out["cost"],
+            "method": out["method"], "message": out["message"],
+            "converged": out["converged"], "iterations": out["dual_steps"],
+            "outer_iterations": out["outer_iterations"],
+            "dual_value": out["dual_value"], "cost": out["cost"],
             "conservation": out["conservation"],
-            "multipliers": dict(zip(labels, res.x.tolist(), strict=True)),
+            "multipliers": dict(zip(labels, out["multipliers"].tolist(), strict=True)),
             "flows": [{"from": labels[a], "to": labels[b], "flow": f} for a, b, f in
                       zip(src.tolist(), tgt.tolist(), out["flows"].tolist(), strict=True)],
         }, indent=2))
     if not quiet:
-        click.echo(printable(f"{s.title or spec}: dual decomposition, {res.message}"))
+        if out["method"] == "proximal":
+            how = (f"proximal point method (t = {out['t']:.4g}) with dual decomposition, "
+                   f"{out['outer_iterations']} proximal steps, {out['dual_steps']} dual steps")
+        else:
+            how = f"dual decomposition, {out['dual_steps']} steps"
+        click.echo(printable(f"{s.title or spec}: {how}; {out['message']}"))
         click.echo(f"  {s.composite.n} nodes, {s.composite.n_edges} edges; cost "
-                   f"{out['cost']:.10g}, dual value {res.objective:.10g}, "
+                   f"{out['cost']:.10g}, dual value {out['dual_value']:.10g}, "
                    f"max conservation residual {out['conservation']:.2e}")
         shown = [f"{labels[a]}->{labels[b]} = {f:.6g}" for a, b, f in
                  zip(src.tolist(), tgt.tolist(), out["flows"].tolist(), strict=True)][:12]

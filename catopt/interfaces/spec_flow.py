@@ -20,9 +20,17 @@ decomposition, without Python.
     step = 0.1                         # dual step
     steps = 20000
     tol = 1e-10                        # on |lam_{t+1} - lam_t| / step
+    method = "auto"                    # "dual", "proximal" or "auto"
+    t = 10.0                           # the proximal step (method "proximal"; optional)
 
 ``catopt run`` solves it by hierarchical dual decomposition (on the multipliers, flows
-recovered at the end); ``catopt draw`` draws the network with the solved flows on its edges.
+recovered at the end). When an edge cost is linear (no quadratic term) the edge minimizers
+are not unique and dual decomposition does not recover an exact flow, so ``method = "auto"``
+(the default) then runs the proximal point method, each proximal subproblem by dual
+decomposition (:func:`~catopt.engines.proximal_flows.proximal_dual_decomposition`; ``steps``
+is then the most dual steps per subproblem, and ``step`` the dual step, computed from the
+network when not given). ``catopt draw`` draws the network with the solved flows on its
+edges.
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from catopt.algebra.protocol import compose
+from catopt.engines.proximal_flows import flow_cost, proximal_dual_decomposition
 from catopt.engines.systems import run_system
 from catopt.errors import CatoptError, SpecError
 from catopt.functor.decomposition import dual_decomposition, recover_flows
@@ -43,7 +52,8 @@ __all__ = ["FlowSpec", "flow_spec", "FLOW_BOX_KEYS", "FLOW_SOLVE_KEYS"]
 
 FLOW_BOX_KEYS = {"nodes", "edges", "quadratic", "linear", "constant", "lower", "upper",
                  "supply", "ports"}
-FLOW_SOLVE_KEYS = {"step", "steps", "tol"}
+FLOW_SOLVE_KEYS = {"step", "steps", "tol", "method", "t"}
+FLOW_METHODS = ("auto", "dual", "proximal")
 
 
 @dataclass
@@ -57,11 +67,34 @@ class FlowSpec:
     solve: dict[str, Any] = field(default_factory=dict)
     title: str | None = None
 
+    @property
+    def method(self) -> str:
+        """The method ``run`` uses: the spec's ``method``, where ``"auto"`` is ``"proximal"``
+        when some edge cost is linear (``a = 0``, not a general cost) and ``"dual"`` else."""
+        method = self.solve.get("method", "auto")
+        if method != "auto":
+            return str(method)
+        linear = any(leaf.cost is None and bool(np.any(leaf.a == 0))
+                     for leaf in self.composite.leaves)
+        return "proximal" if linear else "dual"
+
     def run(self, **overrides: Any) -> dict[str, Any]:
-        """Hierarchical dual decomposition to ``tol`` or ``steps``: the driver's result, the
-        multipliers and the recovered flows."""
-        opts = {"step": 0.1, "steps": 20000, "tol": 1e-10, **self.solve,
-                **{k: v for k, v in overrides.items() if v is not None}}
+        """Solve to ``tol``: hierarchical dual decomposition (``method`` "dual") or the
+        proximal point method with dual decomposition ("proximal"). Returns the driver's
+        result (of the last subproblem), the multipliers, the recovered flows, their cost and
+        conservation residual, the dual value at the multipliers, the method, and the outer
+        iterations and dual steps."""
+        given = {**self.solve, **{k: v for k, v in overrides.items() if v is not None}}
+        if self.method == "proximal":
+            sol = proximal_dual_decomposition(
+                self.composite, given.get("t"), tol=given.get("tol", 1e-10),
+                steps=given.get("steps", 200000), step=given.get("step"))
+            return {"result": sol.last, "multipliers": sol.multipliers, "flows": sol.flows,
+                    "conservation": sol.conservation, "cost": sol.cost,
+                    "dual_value": sol.dual_value, "method": "proximal",
+                    "outer_iterations": sol.outer_iterations, "dual_steps": sol.inner_steps,
+                    "converged": sol.converged, "message": sol.message, "t": sol.t}
+        opts = {"step": 0.1, "steps": 20000, "tol": 1e-10, **given}
         system = dual_decomposition(self.composite, opts["step"], carry_primal=False)
         res = run_system(system, np.zeros(system.n), opts["steps"], step=opts["step"],
                          tol=opts["tol"])
@@ -69,11 +102,9 @@ class FlowSpec:
         residual = self.composite.incidence() @ flows - self.composite.supply()
         return {"result": res, "multipliers": res.x, "flows": flows,
                 "conservation": float(np.max(np.abs(residual), initial=0.0)),
-                "cost": float(sum(np.sum(leaf.edge_cost(flows[a:a + leaf.n_edges]))
-                                  for leaf, a in zip(self.composite.leaves,
-                                                     np.cumsum([0] + [lf.n_edges for lf in
-                                                                      self.composite.leaves]),
-                                                     strict=False)))}
+                "cost": flow_cost(self.composite, flows), "dual_value": res.objective,
+                "method": "dual", "outer_iterations": 1, "dual_steps": res.iterations,
+                "converged": res.converged, "message": res.message}
 
 
 def _err(name: str, table: str, key: str | None, message: str) -> SpecError:
@@ -151,6 +182,14 @@ def flow_spec(name: str, data: dict[str, Any], d: UWD, title: str | None) -> Flo
         if k not in FLOW_SOLVE_KEYS:
             raise _err(name, "solve", k, f"unknown key for a flow spec; expected one of "
                                          f"{sorted(FLOW_SOLVE_KEYS)}")
+        if k == "method":
+            if v not in FLOW_METHODS:
+                raise _err(name, "solve", k, f"expected one of {list(FLOW_METHODS)}, got {v!r}")
+            opts[k] = v
+            continue
+        if k == "t" and (isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0):
+            raise _err(name, "solve", k, f"expected a positive number (the proximal step), "
+                                         f"got {v!r}")
         if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0 or \
                 (k == "step" and v <= 0):
             raise _err(name, "solve", k, f"expected a {'positive ' if k == 'step' else ''}"

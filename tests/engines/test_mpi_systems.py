@@ -47,3 +47,22 @@ def test_run_system_refuses_other_engines() -> None:
         run_system(system, np.zeros(system.n), 3, engine="jax")
     with pytest.raises(co.CatoptError, match="workers"):
         run_system(system, np.zeros(system.n), 3, workers=2)
+
+
+@pytest.mark.slow
+def test_proximal_dual_decomposition_on_two_ranks_equals_local() -> None:
+    """Every proximal subproblem of the exact LP recovery runs through run_system, so on MPI
+    ranks too: the flows equal the local engine's (the exact neighbour exchange)."""
+    from catopt.engines.proximal_flows import proximal_dual_decomposition
+
+    rng = np.random.default_rng(3)
+    nets = [random_flow_network(rng, 5, 0.6, 2, capacities=True, linear=True, feasible=True)
+            for _ in range(3)]
+    d = co.UWD([("a", ["u", "v"]), ("b", ["v", "w"]), ("c", ["w", "u"])], [])
+    net = co.compose(d, nets)
+    local = proximal_dual_decomposition(net, t=100.0, tol=1e-10)
+    mpi = proximal_dual_decomposition(net, t=100.0, tol=1e-10, engine="mpi", workers=2)
+    assert local.converged and mpi.converged
+    assert mpi.outer_iterations == local.outer_iterations
+    assert mpi.inner_steps == local.inner_steps
+    np.testing.assert_array_equal(mpi.flows, local.flows)

@@ -88,3 +88,38 @@ class FlowReference:
         K = np.block([[np.diag(2 * self.a), self.A.T], [self.A, np.zeros((self.nv, self.nv))]])
         sol = np.linalg.lstsq(K, np.concatenate([-self.beta, self.b]), rcond=None)[0]
         return sol[:m]
+
+    def proximal_lagrangian(self, z: np.ndarray, t: float, centre: np.ndarray) -> float:
+        """The Lagrangian of the proximal network: ``L(x, lam) + |x - centre|^2 / (2t)``."""
+        x = z[self.nv:]
+        return self.lagrangian(z) + float(np.sum((x - centre) ** 2) / (2 * t))
+
+    def linprog(self) -> tuple[np.ndarray, float, bool] | None:
+        """The minimum-cost flow of the (linear or quadratic-free part of the) costs
+        ``beta' x`` by scipy's HiGHS, its cost ``beta' x + sum gamma``, and whether the optimum
+        is certified unique; None when HiGHS finds the network infeasible.
+
+        Uniqueness: any optimal flow satisfies complementary slackness with HiGHS's optimal
+        multipliers ``y``, so it differs from HiGHS's flow only on edges of zero reduced cost
+        ``beta - A' y``, by a circulation; when those edges form a forest the only such
+        circulation is 0."""
+        from scipy.optimize import linprog
+
+        res = linprog(self.beta, A_eq=self.A, b_eq=self.b,
+                      bounds=list(zip(self.lo, self.hi, strict=True)), method="highs")
+        if res.status == 2:
+            return None
+        assert res.status == 0, res.message
+        y = res.eqlin.marginals
+        reduced = self.beta - self.A.T @ y
+        tight = np.flatnonzero(np.abs(reduced) <= 1e-9 * max(1.0, np.abs(self.beta).max()))
+        g = nx.MultiGraph()
+        g.add_nodes_from(range(self.nv))
+        for e in tight.tolist():
+            u, v = np.flatnonzero(self.A[:, e] > 0), np.flatnonzero(self.A[:, e] < 0)
+            if len(u) == 0:  # a self-loop (a zero column) is a cycle by itself
+                g.add_edge(-1, -1)
+                continue
+            g.add_edge(int(u[0]), int(v[0]))
+        unique = nx.is_forest(g) if g.number_of_edges() else True
+        return res.x, float(res.fun + self.gamma.sum()), unique

@@ -61,3 +61,63 @@ def test_flow_spec_solves_to_the_kkt_point(tmp_path: Path) -> None:
 def test_bad_flow_specs_are_named(text: str, match: str) -> None:
     with pytest.raises(co.SpecError, match=match):
         loads_spec(text)
+
+
+LINEAR = SPEC.parent / "flow_linear.toml"
+
+
+def test_linear_flow_spec_solves_to_the_lp_flow(tmp_path: Path) -> None:
+    """Linear costs with capacities: ``catopt run`` picks the proximal point method and its
+    flows are HiGHS's optimum (unique here: the only cheaper routing through g's edge
+    w->x would overload x->t), with zero duality gap."""
+    from scipy.optimize import linprog
+
+    s = load_spec(LINEAR)
+    assert s.method == "proximal"
+    out = tmp_path / "r.json"
+    r = CliRunner().invoke(main, ["run", str(LINEAR), "--output", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "proximal point method" in r.output and "converged" in r.output
+    data = json.loads(out.read_text())
+    assert data["method"] == "proximal" and data["converged"]
+    flows = np.array([e["flow"] for e in data["flows"]])
+    net = s.composite
+    beta = np.concatenate([leaf.beta for leaf in net.leaves])
+    hi = np.concatenate([leaf.upper for leaf in net.leaves])
+    lp = linprog(beta, A_eq=net.incidence().toarray(), b_eq=net.supply(),
+                 bounds=[(0.0, h) for h in hi], method="highs")
+    assert lp.status == 0
+    np.testing.assert_allclose(flows, lp.x, atol=1e-6)
+    np.testing.assert_allclose(flows, [2, 0, 1, 1, 2, 1], atol=1e-6)  # worked out by hand
+    assert data["cost"] == pytest.approx(lp.fun, abs=1e-8)
+    assert data["dual_value"] == pytest.approx(lp.fun, abs=1e-8)
+    r = CliRunner().invoke(main, ["draw", str(LINEAR), "-o", str(tmp_path / "f.dot")])
+    assert r.exit_code == 0, r.output
+
+
+def test_flow_spec_method_can_be_chosen() -> None:
+    text = LINEAR.read_text().replace("tol = 1e-10", 'tol = 1e-10\nmethod = "dual"\n'
+                                      "step = 0.05\nsteps = 200")
+    s = loads_spec(text)
+    assert s.method == "dual"
+    out = s.run()
+    assert out["method"] == "dual" and out["dual_value"] <= 11.5 + 1e-9  # weak duality
+    text = SPEC.read_text().replace("tol = 1e-10", 'tol = 1e-10\nmethod = "proximal"\nt = 5')
+    s = loads_spec(text)
+    out = s.run()
+    assert out["method"] == "proximal" and out["converged"] and out["t"] == 5.0
+    # the quadratic spec's flows, which the first test checks against a KKT solve
+    dual = load_spec(SPEC).run()
+    assert dual["method"] == "dual"
+    np.testing.assert_allclose(out["flows"], dual["flows"], atol=1e-8)
+
+
+@pytest.mark.parametrize("extra, match", [
+    ('method = "simplex"', r"\[solve\] key 'method': expected one of \['auto', 'dual', "
+                           r"'proximal'\]"),
+    ("t = 0", r"\[solve\] key 't': expected a positive number \(the proximal step\)"),
+    ('t = "big"', r"\[solve\] key 't'"),
+])
+def test_bad_flow_method_options_are_named(extra: str, match: str) -> None:
+    with pytest.raises(co.SpecError, match=match):
+        loads_spec(LINEAR.read_text().replace("tol = 1e-10", f"tol = 1e-10\n{extra}"))

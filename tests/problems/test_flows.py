@@ -196,8 +196,9 @@ def test_primal_flows_with_capacities_match_scipy(seed: int) -> None:
 
 def test_linear_costs_with_capacities_reach_the_lp_value() -> None:
     """Linear costs with capacities: the dual is non-smooth, so dual (sub)gradient ascent with
-    a diminishing step approaches the LP optimum; its dual value is checked against
-    networkx.min_cost_flow on the same (integer) data."""
+    a diminishing step only approaches the LP optimum; its dual value is checked against
+    networkx.min_cost_flow on the same (integer) data. The proximal point method reaches it
+    (tests/engines/test_proximal_flows.py has the random instances)."""
     import networkx as nx
 
     d = co.relation("() :- f(w), g(w)")
@@ -222,6 +223,12 @@ def test_linear_costs_with_capacities_reach_the_lp_value() -> None:
     # optimum, and the best iterate of the subgradient method approaches it
     assert np.max(res.history) <= opt + 1e-9
     assert np.max(res.history) == pytest.approx(opt, abs=2e-2)
+    # the proximal point method around the same dual decomposition recovers an exact flow
+    exact = co.proximal_dual_decomposition(net, tol=1e-10)
+    assert exact.converged
+    assert exact.cost == pytest.approx(opt, abs=1e-8)
+    np.testing.assert_allclose(net.incidence() @ exact.flows, b, atol=1e-9)
+    assert np.all(exact.flows >= -1e-12) and np.all(exact.flows <= caps + 1e-12)
 
 
 def test_bad_networks_are_named() -> None:
