@@ -241,8 +241,8 @@ def _row(method: str, graph: str, step: float, errors: np.ndarray, *, rounds: in
 
 
 def table(res: dict) -> str:
-    lines = [f"| method | graph | iterations to 1e-4 | iterations to 1e-8 | rounds | messages "
-             f"| numbers sent | gradient calls |", "|" + "---|" * 8]
+    lines = ["| method | graph | iterations to 1e-4 | iterations to 1e-8 | rounds | messages "
+             "| numbers sent | gradient calls |", "|" + "---|" * 8]
     for r in res["rows"]:
         a, b = r[1e-4], r[1e-8]
         if b is not None:
