@@ -184,6 +184,7 @@ def compare(data: list[tuple[np.ndarray, np.ndarray]], graph_seed: int, iters: i
     e = np.asarray(errs)
     rows = [_row("exact sharing (catopt solve)", "star (one reduction)", 1.0 / L, e,
                  rounds=1, messages=2 * n, floats=2 * n * d, grads=n, grads0=0)]
+    rows[-1]["state"] = split(r.x)
 
     graphs = {"ring": ring(n), "random": random_connected_graph(n, P_EDGE, graph_seed)}
     L_loc = local_curvature(data)
@@ -206,6 +207,7 @@ def compare(data: list[tuple[np.ndarray, np.ndarray]], graph_seed: int, iters: i
                              floats=res.floats // per, grads=n, grads0=grads0,
                              consensus=float(np.abs(res.S - res.S.mean(0)).max())))
             rows[-1]["edges"] = len(edges)
+            rows[-1]["state"] = (res.S, res.P)
     # the step rule's margin: gradient tracking on the ring at multiples of 1 / L_loc
     sweep: dict[float, str] = {}
     for c in (0.5, 1.0, 1.3) if sweep_steps else ():
