@@ -126,8 +126,8 @@ def test_dgd_with_a_constant_step_stops_short_of_the_solution() -> None:
     r = dgd(grads, RING, np.zeros(3), p0=[np.zeros(2)] * 6, step=0.004, iters=5000)
     err = np.abs(r.S - s_star).max()
     assert 1e-5 < err < 0.5
-    small = dgd(grads, RING, np.zeros(3), p0=[np.zeros(2)] * 6, step=0.001, iters=20000)
-    assert np.abs(small.S - s_star).max() < err / 2  # the bias shrinks with the step
+    small = dgd(grads, RING, np.zeros(3), p0=[np.zeros(2)] * 6, step=0.002, iters=10000)
+    assert np.abs(small.S - s_star).max() < err / 1.5  # the bias shrinks with the step
     assert r.rounds == 5000 and r.messages == 2 * 6 * 5000 and r.floats == 2 * 6 * 5000 * 3
 
 
