@@ -243,7 +243,7 @@ def _record(res: DecentralizedResult, S: np.ndarray, P: list[np.ndarray],
             tol: float | None, last: np.ndarray, step: float) -> bool:
     """Append the monitor's value; True when it has reached ``tol`` (stop). A state that is
     no longer finite raises ``DivergenceError`` with the last finite copies ``last``."""
-    if not (np.isfinite(S).all() and all(np.isfinite(p).all() for p in P)):
+    if not np.isfinite(S).all():  # a non-finite private variable reaches S in one step
         raise DivergenceError(
             f"decentralized: the copies became NaN or infinite at iteration {res.iterations}",
             x=last, iteration=res.iterations - 1,
@@ -320,6 +320,9 @@ def dgd(grads: Sequence[LocalGrad], edges: Sequence[tuple[int, int]], s0: Any, *
         res.gradient_calls += n
         if _record(res, S, P, monitor, tol, last, step):
             break
+    if not all(np.isfinite(p).all() for p in P):
+        raise DivergenceError("decentralized: a private variable became NaN or infinite",
+                              x=S, iteration=res.iterations, hint="try a shorter step")
     res.S, res.P = S, P
     return res
 
@@ -388,5 +391,8 @@ def gradient_tracking(grads: Sequence[LocalGrad], edges: Sequence[tuple[int, int
         res.gradient_calls += n
         if _record(res, S, P, monitor, tol, last, step):
             break
+    if not all(np.isfinite(p).all() for p in P):
+        raise DivergenceError("decentralized: a private variable became NaN or infinite",
+                              x=S, iteration=res.iterations, hint="try a shorter step")
     res.S, res.P = S, P
     return res
