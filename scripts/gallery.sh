@@ -14,5 +14,6 @@ PYTHONPATH=. $PY examples/sagd_interpolation.py --outdir "$out" > /dev/null
 PYTHONPATH=. $PY examples/sensor_field.py --outdir "$out" > /dev/null
 PYTHONPATH=. $PY examples/network_flow.py --outdir "$out" > /dev/null
 PYTHONPATH=. $PY examples/sheaf_coordination.py --quick --outdir "$out" > /dev/null
+PYTHONPATH=. $PY examples/decentralized_multitask.py --tasks 8 --outdir "$out" > /dev/null
 PYTHONPATH=. $PY scripts/docs_images.py > /dev/null
 echo "gallery figures in $out"

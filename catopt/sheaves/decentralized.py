@@ -3,10 +3,9 @@ variables and talks only to its graph neighbours.
 
 The problem is ``min sum_i f_i(s, p_i)`` over shared variables ``s`` (dimension ``d``) and
 private variables ``p_i``. Agent ``i`` holds a copy ``s_i``; the copies must form a global
-section of the constant sheaf ``R^d`` on the communication graph (consensus). Mixing uses
-``W = I - eps L`` with ``L`` the graph Laplacian (the constant sheaf's Laplacian is
-``L (x) I_d``) and ``eps = 1 / (1 + max degree)``: ``W`` is symmetric, doubly stochastic and
-its nonzeros follow the graph, so ``W S`` is one round of neighbour messages.
+section of the constant sheaf ``R^d`` on the communication graph (consensus). Mixing uses a
+symmetric, doubly stochastic ``W`` whose off-diagonal nonzeros follow the graph
+(:func:`mixing_matrix`), so ``W S`` is one round of neighbour messages.
 
 - :func:`dgd` (decentralized gradient descent, Nedic-Ozdaglar):
   ``s_i <- sum_j W_ij s_j - alpha n g_i(s_i)``. With a constant step it converges only to a
@@ -21,9 +20,13 @@ its nonzeros follow the graph, so ``W S`` is one round of neighbour messages.
 The shared step is scaled by ``n`` (``y`` tracks the *sum* of the gradients) so that, once the
 copies agree, both methods take the same step as gradient descent on the exactly shared
 problem (the UWD composite). Private variables take plain local gradient steps.
-Communication: one round = every agent sends its vector to each neighbour (``2 |E|`` messages);
-DGD uses one round per iteration, gradient tracking two. Each iteration calls every local
-gradient once.
+
+Counting. One communication round = every agent sends one message to each neighbour:
+``2 |E|`` messages (``2 n`` on a ring of ``n >= 3`` agents). DGD sends ``s_i`` (``d`` numbers)
+once per iteration. Gradient tracking also needs one round per iteration: both ``W S`` and
+``W Y`` use the values of the same iteration, so each message carries ``(s_i, y_i)``
+(``2 d`` numbers). Each iteration calls every local gradient once (gradient tracking once more
+at the start, for ``y_0``).
 """
 
 from __future__ import annotations
@@ -34,62 +37,195 @@ from typing import Any
 
 import numpy as np
 
+from catopt.errors import DivergenceError
 from catopt.functor.euler import euler_step
 from catopt.sheaves.errors import SheafError
 from catopt.sheaves.sheaf import Sheaf
 
-__all__ = ["mixing_matrix", "DecentralizedResult", "dgd", "gradient_tracking"]
+__all__ = ["ring", "random_connected_graph", "mixing_matrix", "DecentralizedResult", "dgd",
+           "gradient_tracking"]
 
 LocalGrad = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
+#: the weight rules :func:`mixing_matrix` knows
+MIXINGS = ("max-degree", "metropolis", "lazy-metropolis")
 
-def mixing_matrix(n: int, edges: Sequence[tuple[int, int]]) -> Any:
-    """``W = I - L / (1 + max degree)`` (scipy.sparse CSR) for the graph on ``n`` vertices,
-    built from the constant sheaf ``R^1``'s Laplacian."""
+
+def _edges(n: int, edges: Sequence[Any], who: str) -> np.ndarray:
+    """The edges as an ``m x 2`` integer array; each must join two distinct agents among
+    ``0..n-1``, once."""
+    out = np.zeros((len(edges), 2), dtype=np.int64)
+    seen: set[tuple[int, int]] = set()
+    for k, e in enumerate(edges):
+        try:
+            u, v = (int(w) for w in e)
+        except (TypeError, ValueError):
+            raise SheafError(f"{who}: edge {e!r} must be a pair of agent indices") from None
+        if not (0 <= u < n and 0 <= v < n):
+            raise SheafError(f"{who}: edge {e!r} must join two of the {n} agents")
+        if u == v:
+            raise SheafError(f"{who}: edge {e!r} is a self-loop")
+        if (min(u, v), max(u, v)) in seen:
+            raise SheafError(f"{who}: edge {e!r} is listed twice")
+        seen.add((min(u, v), max(u, v)))
+        out[k] = u, v
+    return out
+
+
+def ring(n: int) -> list[tuple[int, int]]:
+    """The ring (cycle) ``0 - 1 - ... - (n-1) - 0``: ``n`` edges for ``n >= 3``, one edge
+    for ``n = 2``, none for ``n = 1``."""
+    if int(n) < 1:
+        raise SheafError(f"ring: need at least one agent, got n = {n}")
+    n = int(n)
+    if n == 2:
+        return [(0, 1)]
+    return [(i, (i + 1) % n) for i in range(n)] if n >= 3 else []
+
+
+def random_connected_graph(n: int, p: float, seed: int | np.random.Generator = 0,
+                           max_tries: int = 1000) -> list[tuple[int, int]]:
+    """An Erdős–Rényi graph ``G(n, p)`` (each of the ``n (n-1) / 2`` pairs an edge with
+    probability ``p``, independently), resampled until it is connected.
+
+    Parameters
+    ----------
+    n
+        Number of agents.
+    p
+        Edge probability, in ``(0, 1]``.
+    seed
+        Seed or generator of the samples.
+    max_tries
+        How many graphs to draw before giving up (a ``SheafError`` then: ``p`` too small).
+
+    Returns
+    -------
+    list[tuple[int, int]]
+        The edges ``(u, v)`` with ``u < v``, in lexicographic order.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    if int(n) < 1:
+        raise SheafError(f"random_connected_graph: need at least one agent, got n = {n}")
+    if not (0 < p <= 1):
+        raise SheafError(f"random_connected_graph: p must lie in (0, 1], got {p!r}")
+    n = int(n)
+    rng = np.random.default_rng(seed)
+    iu, ju = np.triu_indices(n, k=1)
+    for _ in range(int(max_tries)):
+        keep = rng.random(len(iu)) < p
+        u, v = iu[keep], ju[keep]
+        adj = coo_matrix((np.ones(len(u)), (u, v)), shape=(n, n))
+        if connected_components(adj, directed=False)[0] == 1:
+            return [(int(a), int(b)) for a, b in zip(u, v, strict=True)]
+    raise SheafError(f"random_connected_graph: no connected G({n}, {p}) in {max_tries} draws; "
+                     f"raise p")
+
+
+def mixing_matrix(n: int, edges: Sequence[tuple[int, int]], kind: str = "max-degree") -> Any:
+    """A symmetric, doubly stochastic mixing matrix on the graph (scipy.sparse CSR).
+
+    Parameters
+    ----------
+    n
+        Number of agents.
+    edges
+        The graph's edges ``(u, v)``, each pair once.
+    kind
+        ``"max-degree"``: ``W = I - L / (1 + max degree)`` with ``L`` the constant sheaf
+        ``R^1``'s Laplacian (the graph Laplacian). ``"metropolis"`` (Metropolis-Hastings):
+        ``W_uv = 1 / (1 + max(deg u, deg v))`` on each edge, the rest of each row on the
+        diagonal. ``"lazy-metropolis"``: ``(I + W_metropolis) / 2``, whose eigenvalues lie in
+        ``[0, 1]`` (the others' can reach below 0, which limits the step of
+        gradient tracking).
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        ``W``: ``W 1 = 1``, ``W = W^T``, ``W_uv != 0`` off the diagonal only on edges.
+    """
     import scipy.sparse as sp
 
-    if n < 1:
+    if int(n) < 1:
         raise SheafError(f"mixing_matrix: need at least one agent, got n = {n}")
-    if len(edges) == 0:
+    if kind not in MIXINGS:
+        raise SheafError(f"mixing_matrix: kind must be one of {MIXINGS}, got {kind!r}")
+    n = int(n)
+    e = _edges(n, edges, "mixing_matrix")
+    if len(e) == 0:
         return sp.identity(n, format="csr")
-    L = Sheaf.constant(n, list(edges), 1).laplacian()
-    deg = np.asarray(L.diagonal())
-    return (sp.identity(n) - L / (1.0 + deg.max())).tocsr()
+    if kind == "max-degree":
+        L = Sheaf.constant(n, [tuple(x) for x in e], 1).laplacian()
+        deg = np.asarray(L.diagonal())
+        return (sp.identity(n) - L / (1.0 + deg.max())).tocsr()
+    deg = np.bincount(e.ravel(), minlength=n)
+    w = 1.0 / (1.0 + np.maximum(deg[e[:, 0]], deg[e[:, 1]]))
+    off = sp.coo_matrix((np.concatenate([w, w]), (np.concatenate([e[:, 0], e[:, 1]]),
+                                                   np.concatenate([e[:, 1], e[:, 0]]))),
+                        shape=(n, n)).tocsr()
+    W = off + sp.diags(1.0 - np.asarray(off.sum(axis=1)).ravel())
+    if kind == "lazy-metropolis":
+        W = (sp.identity(n) + W) / 2
+    return W.tocsr()
 
 
 @dataclass
 class DecentralizedResult:
-    """Final copies ``S`` (``n x d``), private variables ``P`` (list), iterations, and the
-    counts: communication ``rounds``, point-to-point ``messages``, local ``gradient_calls``;
-    ``history`` holds ``monitor(S, P)`` after each iteration when a monitor is given."""
+    """What a decentralized run returns.
+
+    Attributes
+    ----------
+    S
+        Final copies of the shared variables, one row per agent (``n x d``).
+    P
+        Final private variables, one array per agent.
+    iterations
+        Iterations taken.
+    rounds
+        Communication rounds (every agent messages each neighbour once per round).
+    messages
+        Point-to-point messages: ``2 |E|`` per round.
+    floats
+        Numbers sent in all messages together (``d`` per DGD message, ``2 d`` per gradient
+        tracking message).
+    gradient_calls
+        Local gradient evaluations, all agents together.
+    history
+        ``monitor(S, P)`` after each iteration, when a monitor is given.
+    """
 
     S: np.ndarray
     P: list[np.ndarray]
     iterations: int = 0
     rounds: int = 0
     messages: int = 0
+    floats: int = 0
     gradient_calls: int = 0
     history: list[float] = field(default_factory=list)
 
 
 def _setup(grads: Sequence[LocalGrad], edges: Sequence[tuple[int, int]], s0: Any,
-           p0: Sequence[Any] | None, step: float) -> tuple[Any, np.ndarray, list[np.ndarray]]:
+           p0: Sequence[Any] | None, step: float, mixing: str
+           ) -> tuple[Any, np.ndarray, list[np.ndarray], int]:
     n = len(grads)
     if n == 0:
         raise SheafError("decentralized: no agents (grads is empty)")
     for i, g in enumerate(grads):
         if not callable(g):
             raise SheafError(f"decentralized: grads[{i}] is not callable")
-    for e in edges:
-        if len(e) != 2 or not all(0 <= int(v) < n for v in e):
-            raise SheafError(f"decentralized: edge {e!r} must join two of the {n} agents")
-    if not (np.isfinite(step) and step > 0):
+    e = _edges(n, edges, "decentralized")
+    if not (isinstance(step, (int, float, np.floating)) and np.isfinite(step) and step > 0):
         raise SheafError(f"decentralized: step must be a positive number, got {step!r}")
     s0 = np.asarray(s0, dtype=float)
     S = np.tile(s0.ravel(), (n, 1)) if s0.ndim <= 1 or s0.shape[0] != n else s0.reshape(n, -1)
+    if p0 is not None and len(p0) != n:
+        raise SheafError(f"decentralized: p0 has {len(p0)} entries for {n} agents")
     P = [np.zeros(0) if p0 is None else np.asarray(p0[i], dtype=float).ravel().copy()
          for i in range(n)]
-    return mixing_matrix(n, edges), S.astype(float).copy(), P
+    W = mixing_matrix(n, [tuple(x) for x in e], mixing)
+    return W, S.astype(float).copy(), P, 2 * len(e)
 
 
 def _grads(grads: Sequence[LocalGrad], S: np.ndarray, P: list[np.ndarray]
@@ -102,51 +238,161 @@ def _grads(grads: Sequence[LocalGrad], S: np.ndarray, P: list[np.ndarray]
     return G, GP
 
 
+def _record(res: DecentralizedResult, S: np.ndarray, P: list[np.ndarray],
+            monitor: Callable[[np.ndarray, list[np.ndarray]], float] | None,
+            tol: float | None, last: np.ndarray, step: float) -> bool:
+    """Append the monitor's value; True when it has reached ``tol`` (stop). A state that is
+    no longer finite raises ``DivergenceError`` with the last finite copies ``last``."""
+    if not np.isfinite(S).all():  # a non-finite private variable reaches S in one step
+        raise DivergenceError(
+            f"decentralized: the copies became NaN or infinite at iteration {res.iterations}",
+            x=last, iteration=res.iterations - 1,
+            hint=f"the step {step:.3g} is too long for the local curvature and the mixing "
+                 f"matrix; try a shorter one (below 1 / the largest local curvature)")
+    if monitor is None:
+        return False
+    value = float(monitor(S, P))
+    res.history.append(value)
+    return tol is not None and value <= tol
+
+
+
+
+def _check_tol(monitor: Any, tol: float | None) -> None:
+    if tol is not None and monitor is None:
+        raise SheafError("decentralized: tol needs a monitor (the quantity to stop on)")
+
+
 def dgd(grads: Sequence[LocalGrad], edges: Sequence[tuple[int, int]], s0: Any, *,
-        p0: Sequence[Any] | None = None, step: float, iters: int,
-        monitor: Callable[[np.ndarray, list[np.ndarray]], float] | None = None
-        ) -> DecentralizedResult:
-    """Decentralized gradient descent (module docstring). ``grads[i](s_i, p_i)`` returns agent
-    ``i``'s gradients with respect to its copy of the shared variables and its private ones;
-    ``s0`` is one initial point (copied to every agent) or ``n`` rows."""
-    W, S, P = _setup(grads, edges, s0, p0, step)
-    n, m = len(grads), 2 * len(edges)
+        p0: Sequence[Any] | None = None, step: float, iters: int, mixing: str = "max-degree",
+        monitor: Callable[[np.ndarray, list[np.ndarray]], float] | None = None,
+        tol: float | None = None) -> DecentralizedResult:
+    """Decentralized gradient descent: ``S <- W S - alpha n G(S)``, ``p_i <- p_i - alpha
+    grad_p f_i``; one round of ``2 |E|`` messages of ``d`` numbers per iteration.
+
+    Parameters
+    ----------
+    grads
+        ``grads[i](s_i, p_i)`` returns agent ``i``'s gradients with respect to its copy of the
+        shared variables and its private ones.
+    edges
+        The communication graph's edges ``(u, v)``, each pair once.
+    s0
+        One initial point of the shared variables (copied to every agent) or ``n`` rows.
+    p0
+        Initial private variables, one per agent (None: none).
+    step
+        The constant step ``alpha`` (the shared variables' step is ``alpha n`` on a local
+        gradient, ``alpha`` on the tracked sum).
+    iters
+        The most iterations to take.
+    mixing
+        The weight rule of :func:`mixing_matrix`.
+    monitor
+        ``monitor(S, P)`` is recorded in ``history`` after each iteration.
+    tol
+        Stop once ``monitor`` returns at most ``tol`` (needs a monitor).
+
+    Returns
+    -------
+    DecentralizedResult
+        The final copies and private variables with the counts of the run.
+
+    Raises
+    ------
+    DivergenceError
+        When the copies become NaN or infinite (the step is too long); it carries the last
+        finite copies.
+    """
+    _check_tol(monitor, tol)
+    W, S, P, m = _setup(grads, edges, s0, p0, step, mixing)
+    n, d = S.shape
     res = DecentralizedResult(S, P)
     for _ in range(int(iters)):
         G, GP = _grads(grads, S, P)
+        last = S
         S = euler_step(W @ S, step, -n * G)  # mix with the neighbours, then step
         P = [euler_step(p, step, -gp) for p, gp in zip(P, GP, strict=True)]
         res.iterations += 1
         res.rounds += 1
         res.messages += m
+        res.floats += m * d
         res.gradient_calls += n
-        if monitor is not None:
-            res.history.append(float(monitor(S, P)))
+        if _record(res, S, P, monitor, tol, last, step):
+            break
+    if not all(np.isfinite(p).all() for p in P):
+        raise DivergenceError("decentralized: a private variable became NaN or infinite",
+                              x=S, iteration=res.iterations, hint="try a shorter step")
     res.S, res.P = S, P
     return res
 
 
 def gradient_tracking(grads: Sequence[LocalGrad], edges: Sequence[tuple[int, int]], s0: Any,
                       *, p0: Sequence[Any] | None = None, step: float, iters: int,
-                      monitor: Callable[[np.ndarray, list[np.ndarray]], float] | None = None
-                      ) -> DecentralizedResult:
-    """Gradient tracking (DIGing; module docstring): exact convergence with a constant step."""
-    W, S, P = _setup(grads, edges, s0, p0, step)
-    n, m = len(grads), 2 * len(edges)
+                      mixing: str = "max-degree",
+                      monitor: Callable[[np.ndarray, list[np.ndarray]], float] | None = None,
+                      tol: float | None = None) -> DecentralizedResult:
+    """Gradient tracking (DIGing): ``S <- W S - alpha Y``, ``Y <- W Y + n (G(S_new) -
+    G(S_old))``, ``Y_0 = n G(S_0)``; exact convergence with a constant step. One round of
+    ``2 |E|`` messages of ``2 d`` numbers (``s_i`` and ``y_i``) per iteration.
+
+    Parameters
+    ----------
+    grads
+        ``grads[i](s_i, p_i)`` returns agent ``i``'s gradients with respect to its copy of the
+        shared variables and its private ones.
+    edges
+        The communication graph's edges ``(u, v)``, each pair once.
+    s0
+        One initial point of the shared variables (copied to every agent) or ``n`` rows.
+    p0
+        Initial private variables, one per agent (None: none).
+    step
+        The constant step ``alpha`` (the shared variables' step is ``alpha n`` on a local
+        gradient, ``alpha`` on the tracked sum).
+    iters
+        The most iterations to take.
+    mixing
+        The weight rule of :func:`mixing_matrix`.
+    monitor
+        ``monitor(S, P)`` is recorded in ``history`` after each iteration.
+    tol
+        Stop once ``monitor`` returns at most ``tol`` (needs a monitor).
+
+    Returns
+    -------
+    DecentralizedResult
+        The final copies and private variables with the counts of the run.
+
+    Raises
+    ------
+    DivergenceError
+        When the copies become NaN or infinite (the step is too long); it carries the last
+        finite copies.
+    """
+    _check_tol(monitor, tol)
+    W, S, P, m = _setup(grads, edges, s0, p0, step, mixing)
+    n, d = S.shape
     G, GP = _grads(grads, S, P)
     Y = n * G
     res = DecentralizedResult(S, P, gradient_calls=n)
     for _ in range(int(iters)):
-        S = euler_step(W @ S, step, -Y)
+        S_mixed, Y_mixed = W @ S, W @ Y  # one exchange: (s_i, y_i) to every neighbour
+        last = S
+        S = euler_step(S_mixed, step, -Y)
         P = [euler_step(p, step, -gp) for p, gp in zip(P, GP, strict=True)]
         G_new, GP = _grads(grads, S, P)
-        Y = W @ Y + n * (G_new - G)
+        Y = Y_mixed + n * (G_new - G)
         G = G_new
         res.iterations += 1
-        res.rounds += 2
-        res.messages += 2 * m
+        res.rounds += 1
+        res.messages += m
+        res.floats += 2 * m * d
         res.gradient_calls += n
-        if monitor is not None:
-            res.history.append(float(monitor(S, P)))
+        if _record(res, S, P, monitor, tol, last, step):
+            break
+    if not all(np.isfinite(p).all() for p in P):
+        raise DivergenceError("decentralized: a private variable became NaN or infinite",
+                              x=S, iteration=res.iterations, hint="try a shorter step")
     res.S, res.P = S, P
     return res
