@@ -21,6 +21,11 @@ The shared step is scaled by ``n`` (``y`` tracks the *sum* of the gradients) so 
 copies agree, both methods take the same step as gradient descent on the exactly shared
 problem (the UWD composite). Private variables take plain local gradient steps.
 
+Both run as one composite: :func:`decentralized_system` makes each agent an open discrete
+system reading its neighbours' junctions and changing only its own, composed along the
+communication graph, and :func:`~catopt.engines.systems.run_system` (the one driver) runs it,
+locally or on MPI.
+
 Counting. One communication round = every agent sends one message to each neighbour:
 ``2 |E|`` messages (``2 n`` on a ring of ``n >= 3`` agents). DGD sends ``s_i`` (``d`` numbers)
 once per iteration. Gradient tracking also needs one round per iteration: both ``W S`` and
@@ -37,13 +42,16 @@ from typing import Any
 
 import numpy as np
 
-from catopt.errors import DivergenceError
+from catopt.algebra.protocol import compose
+from catopt.engines.systems import run_system
 from catopt.functor.euler import euler_step
 from catopt.sheaves.errors import SheafError
 from catopt.sheaves.sheaf import Sheaf
+from catopt.systems.open_system import OpenDiscreteSystem
+from catopt.wiring.builder import UWDBuilder
 
 __all__ = ["ring", "random_connected_graph", "mixing_matrix", "DecentralizedResult", "dgd",
-           "gradient_tracking"]
+           "gradient_tracking", "decentralized_system"]
 
 LocalGrad = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
@@ -208,7 +216,7 @@ class DecentralizedResult:
 
 def _setup(grads: Sequence[LocalGrad], edges: Sequence[tuple[int, int]], s0: Any,
            p0: Sequence[Any] | None, step: float, mixing: str
-           ) -> tuple[Any, np.ndarray, list[np.ndarray], int]:
+           ) -> tuple[Any, np.ndarray, list[np.ndarray], np.ndarray]:
     n = len(grads)
     if n == 0:
         raise SheafError("decentralized: no agents (grads is empty)")
@@ -225,37 +233,140 @@ def _setup(grads: Sequence[LocalGrad], edges: Sequence[tuple[int, int]], s0: Any
     P = [np.zeros(0) if p0 is None else np.asarray(p0[i], dtype=float).ravel().copy()
          for i in range(n)]
     W = mixing_matrix(n, [tuple(x) for x in e], mixing)
-    return W, S.astype(float).copy(), P, 2 * len(e)
+    return W, S.astype(float).copy(), P, e
 
 
-def _grads(grads: Sequence[LocalGrad], S: np.ndarray, P: list[np.ndarray]
-           ) -> tuple[np.ndarray, list[np.ndarray]]:
-    G, GP = np.empty_like(S), []
-    for i, g in enumerate(grads):  # one local gradient per agent, in parallel in principle
-        gs, gp = g(S[i], P[i])
-        G[i] = np.asarray(gs, dtype=float).ravel()
-        GP.append(np.asarray(gp, dtype=float).ravel())
-    return G, GP
+def _local_grad(grad: LocalGrad, i: int, s: np.ndarray, p: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Agent ``i``'s gradients as flat float vectors of the right lengths."""
+    gs, gp = grad(s, p)
+    gs = np.asarray(gs, dtype=float).ravel()
+    gp = np.asarray(gp, dtype=float).ravel()
+    if gs.shape != s.shape or gp.shape != p.shape:
+        raise SheafError(f"decentralized: grads[{i}] returned gradients of lengths "
+                         f"({gs.size}, {gp.size}); agent {i}'s copy and private variables "
+                         f"have lengths ({s.size}, {p.size})")
+    return gs, gp
 
 
-def _record(res: DecentralizedResult, S: np.ndarray, P: list[np.ndarray],
-            monitor: Callable[[np.ndarray, list[np.ndarray]], float] | None,
-            tol: float | None, last: np.ndarray, step: float) -> bool:
-    """Append the monitor's value; True when it has reached ``tol`` (stop). A state that is
-    no longer finite raises ``DivergenceError`` with the last finite copies ``last``."""
-    if not np.isfinite(S).all():  # a non-finite private variable reaches S in one step
-        raise DivergenceError(
-            f"decentralized: the copies became NaN or infinite at iteration {res.iterations}",
-            x=last, iteration=res.iterations - 1,
-            hint=f"the step {step:.3g} is too long for the local curvature and the mixing "
-                 f"matrix; try a shorter one (below 1 / the largest local curvature)")
-    if monitor is None:
-        return False
-    value = float(monitor(S, P))
-    res.history.append(value)
-    return tol is not None and value <= tol
+def _agent(i: int, grad: LocalGrad, w: np.ndarray, d: int, q: int, n: int, step: float,
+           tracking: bool, neighbours: int) -> tuple[Callable[[np.ndarray], np.ndarray], dict]:
+    """Agent ``i``'s update on its local state and the state's layout.
+
+    The local state is its own copy (and tracker), then its neighbours' (read only: the
+    update leaves them as they are, so its increment there is 0), then what only it holds:
+    for gradient tracking its last local gradient ``g``, ``gp``; then its private ``p``.
+    ``w`` holds its row of the mixing matrix, its own weight first.
+    """
+    k = 2 if tracking else 1  # numbers per agent and coordinate in the mixed block
+    mixed = (1 + neighbours) * k * d
+    layout: dict[str, tuple[int, ...]] = {"s": (d,)}
+    if tracking:
+        layout["y"] = (d,)
+    for j in range(neighbours):
+        layout[f"s{j}"] = (d,)
+        if tracking:
+            layout[f"y{j}"] = (d,)
+    if tracking:
+        layout["g"] = (d,)
+        if q:
+            layout["gp"] = (q,)
+    if q:
+        layout["p"] = (q,)
+    tail = mixed + (d + q if tracking else 0)  # where p starts
+
+    def update(x: np.ndarray) -> np.ndarray:
+        block = x[:mixed].reshape(1 + neighbours, k, d)
+        new = x.copy()
+        p = x[tail:tail + q]
+        if tracking:  # DIGing: s <- W s - alpha y;  y <- W y + n (g(s_new) - g(s_old))
+            s_new = euler_step(w @ block[:, 0], step, -block[0, 1])
+            p_new = euler_step(p, step, -x[mixed + d:mixed + d + q])
+            g_new, gp_new = _local_grad(grad, i, s_new, p_new)
+            new[:d] = s_new
+            new[d:2 * d] = w @ block[:, 1] + n * (g_new - x[mixed:mixed + d])
+            new[mixed:mixed + d] = g_new
+            new[mixed + d:mixed + d + q] = gp_new
+        else:  # DGD: s <- W s - alpha n g(s, p)
+            g, gp = _local_grad(grad, i, block[0, 0], p)
+            new[:d] = euler_step(w @ block[:, 0], step, -n * g)
+            p_new = euler_step(p, step, -gp)
+        new[tail:tail + q] = p_new
+        return new
+
+    return update, layout
 
 
+def decentralized_system(grads: Sequence[LocalGrad], edges: Sequence[tuple[int, int]],
+                         s0: Any, *, p0: Sequence[Any] | None = None, step: float,
+                         method: str = "gradient-tracking", mixing: str = "max-degree"
+                         ) -> tuple[OpenDiscreteSystem, np.ndarray]:
+    """A decentralized method as an open discrete system composed along the communication
+    graph, and its initial state.
+
+    Agent ``i`` is a box with ports on the junctions ``s{i}`` (its copy of the shared
+    variables) and, for gradient tracking, ``y{i}`` (its tracker), and on its neighbours'
+    junctions, which it reads and does not change; its last local gradient and its private
+    variables are its own. So the composite's update is exactly one iteration of the method
+    (the discrete algebra sums the agents' increments, and only the owner's is nonzero), and
+    it runs through the one driver, locally or on MPI (where the neighbours' junctions are
+    the messages of a round).
+
+    Parameters
+    ----------
+    grads, edges, s0, p0, step, mixing
+        As :func:`gradient_tracking`.
+    method
+        ``"gradient-tracking"`` or ``"dgd"``.
+
+    Returns
+    -------
+    tuple
+        The composite (an ``OpenDiscreteSystem``; its junctions ``s0 .. s{n-1}`` come first,
+        then ``y0 .. y{n-1}``) and its initial state (``y_0 = n g(s_0)`` for gradient
+        tracking).
+    """
+    if method not in ("gradient-tracking", "dgd"):
+        raise SheafError(f"decentralized: method must be 'gradient-tracking' or 'dgd', got "
+                         f"{method!r}")
+    tracking = method == "gradient-tracking"
+    W, S, P, e = _setup(grads, edges, s0, p0, step, mixing)
+    n, d = S.shape
+    W = W.tocsr()
+    b = UWDBuilder()
+    names = [f"s{i}" for i in range(n)] + ([f"y{i}" for i in range(n)] if tracking else [])
+    for name in names:
+        b.junction(name, (d,))
+    G = [_local_grad(grad, i, S[i], P[i]) for i, grad in enumerate(grads)] if tracking \
+        else []
+    boxes, parts = {}, []
+    for i, grad in enumerate(grads):
+        row = slice(W.indptr[i], W.indptr[i + 1])
+        cols, vals = W.indices[row], W.data[row]
+        nbrs = [int(j) for j in cols if j != i]
+        w = np.concatenate([vals[cols == i], [float(vals[cols == j][0]) for j in nbrs]])
+        q = P[i].size
+        update, layout = _agent(i, grad, w, d, q, n, float(step), tracking, len(nbrs))
+        ports, local, x = [], [], []
+        for k, j in enumerate([i] + nbrs):
+            ports += [f"s{j}"] + ([f"y{j}"] if tracking else [])
+            local += (["s", "y"] if tracking else ["s"]) if k == 0 else \
+                [f"s{k - 1}"] + ([f"y{k - 1}"] if tracking else [])
+            x += [S[j]] + ([n * G[j][0]] if tracking else [])
+        if tracking:
+            x += [G[i][0], G[i][1]]
+        x += [P[i]]
+        b.box(f"agent{i}", ports)
+        boxes[f"agent{i}"] = OpenDiscreteSystem(update, layout, local, name=f"agent{i}")
+        parts.append(np.concatenate([np.ravel(v) for v in x]))
+    c = compose(b.build(), boxes)
+    # every agent's local state agrees with the others' on the junctions they share, so
+    # writing them all back gives the composite's initial state
+    x0 = np.zeros(c.n)
+    idx, offs = c.gather_index, c.program.offsets
+    for k, part in enumerate(parts):
+        x0[idx[offs[k]:offs[k] + part.size]] = part
+    return c, x0
 
 
 def _check_tol(monitor: Any, tol: float | None) -> None:
@@ -263,10 +374,50 @@ def _check_tol(monitor: Any, tol: float | None) -> None:
         raise SheafError("decentralized: tol needs a monitor (the quantity to stop on)")
 
 
+def _run(method: str, grads: Sequence[LocalGrad], edges: Sequence[tuple[int, int]], s0: Any,
+         p0: Sequence[Any] | None, step: float, iters: int, mixing: str,
+         monitor: Callable[[np.ndarray, list[np.ndarray]], float] | None, tol: float | None,
+         options: dict[str, Any]) -> DecentralizedResult:
+    """Run ``method``'s composite through :func:`~catopt.engines.systems.run_system` (the one
+    driver: divergence, checkpoints, Ctrl-C, progress, MPI), the monitor as its callback."""
+    _check_tol(monitor, tol)
+    system, x0 = decentralized_system(grads, edges, s0, p0=p0, step=step, method=method,
+                                      mixing=mixing)
+    n = len(grads)
+    d = np.asarray(s0, dtype=float).size if np.ndim(s0) <= 1 else np.shape(s0)[-1]
+    sp = system.space
+    privates = [sp.slice(f"agent{i}.p") if f"agent{i}.p" in sp.names else slice(0, 0)
+                for i in range(n)]
+
+    def split(x: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        return x[:n * d].reshape(n, d).copy(), [x[s].copy() for s in privates]
+
+    history: list[float] = []
+
+    def watch(t: int, x: np.ndarray, value: float, norm: float) -> bool:
+        if t == 0:  # the monitor is recorded after each iteration
+            return False
+        history.append(float(monitor(*split(x))))  # type: ignore[misc]
+        return tol is not None and history[-1] <= tol
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        res = run_system(system, x0, int(iters), step=step,
+                         callback=None if monitor is None else watch, **options)
+    S, P = split(res.x)
+    if monitor is not None and len(history) < res.iterations:  # the last state, unwatched
+        history.append(float(monitor(S, P)))
+    tracking = method == "gradient-tracking"
+    m = 2 * len(_edges(n, edges, "decentralized"))
+    t = res.iterations
+    return DecentralizedResult(S, P, iterations=t, rounds=t, messages=m * t,
+                               floats=m * t * d * (2 if tracking else 1),
+                               gradient_calls=n * t + (n if tracking else 0), history=history)
+
+
 def dgd(grads: Sequence[LocalGrad], edges: Sequence[tuple[int, int]], s0: Any, *,
         p0: Sequence[Any] | None = None, step: float, iters: int, mixing: str = "max-degree",
         monitor: Callable[[np.ndarray, list[np.ndarray]], float] | None = None,
-        tol: float | None = None) -> DecentralizedResult:
+        tol: float | None = None, **options: Any) -> DecentralizedResult:
     """Decentralized gradient descent: ``S <- W S - alpha n G(S)``, ``p_i <- p_i - alpha
     grad_p f_i``; one round of ``2 |E|`` messages of ``d`` numbers per iteration.
 
@@ -292,6 +443,10 @@ def dgd(grads: Sequence[LocalGrad], edges: Sequence[tuple[int, int]], s0: Any, *
         ``monitor(S, P)`` is recorded in ``history`` after each iteration.
     tol
         Stop once ``monitor`` returns at most ``tol`` (needs a monitor).
+    options
+        Passed to :func:`~catopt.engines.systems.run_system`: ``engine="mpi"`` and
+        ``workers`` (each rank runs its agents, the neighbours' copies are the messages),
+        ``checkpoint``, ``progress``.
 
     Returns
     -------
@@ -301,37 +456,17 @@ def dgd(grads: Sequence[LocalGrad], edges: Sequence[tuple[int, int]], s0: Any, *
     Raises
     ------
     DivergenceError
-        When the copies become NaN or infinite (the step is too long); it carries the last
-        finite copies.
+        When the state becomes NaN or infinite (the step is too long); it carries the last
+        finite state of the composite (:func:`decentralized_system`).
     """
-    _check_tol(monitor, tol)
-    W, S, P, m = _setup(grads, edges, s0, p0, step, mixing)
-    n, d = S.shape
-    res = DecentralizedResult(S, P)
-    for _ in range(int(iters)):
-        G, GP = _grads(grads, S, P)
-        last = S
-        S = euler_step(W @ S, step, -n * G)  # mix with the neighbours, then step
-        P = [euler_step(p, step, -gp) for p, gp in zip(P, GP, strict=True)]
-        res.iterations += 1
-        res.rounds += 1
-        res.messages += m
-        res.floats += m * d
-        res.gradient_calls += n
-        if _record(res, S, P, monitor, tol, last, step):
-            break
-    if not all(np.isfinite(p).all() for p in P):
-        raise DivergenceError("decentralized: a private variable became NaN or infinite",
-                              x=S, iteration=res.iterations, hint="try a shorter step")
-    res.S, res.P = S, P
-    return res
+    return _run("dgd", grads, edges, s0, p0, step, iters, mixing, monitor, tol, options)
 
 
 def gradient_tracking(grads: Sequence[LocalGrad], edges: Sequence[tuple[int, int]], s0: Any,
                       *, p0: Sequence[Any] | None = None, step: float, iters: int,
                       mixing: str = "max-degree",
                       monitor: Callable[[np.ndarray, list[np.ndarray]], float] | None = None,
-                      tol: float | None = None) -> DecentralizedResult:
+                      tol: float | None = None, **options: Any) -> DecentralizedResult:
     """Gradient tracking (DIGing): ``S <- W S - alpha Y``, ``Y <- W Y + n (G(S_new) -
     G(S_old))``, ``Y_0 = n G(S_0)``; exact convergence with a constant step. One round of
     ``2 |E|`` messages of ``2 d`` numbers (``s_i`` and ``y_i``) per iteration.
@@ -358,6 +493,10 @@ def gradient_tracking(grads: Sequence[LocalGrad], edges: Sequence[tuple[int, int
         ``monitor(S, P)`` is recorded in ``history`` after each iteration.
     tol
         Stop once ``monitor`` returns at most ``tol`` (needs a monitor).
+    options
+        Passed to :func:`~catopt.engines.systems.run_system`: ``engine="mpi"`` and
+        ``workers`` (each rank runs its agents, the neighbours' copies are the messages),
+        ``checkpoint``, ``progress``.
 
     Returns
     -------
@@ -367,32 +506,8 @@ def gradient_tracking(grads: Sequence[LocalGrad], edges: Sequence[tuple[int, int
     Raises
     ------
     DivergenceError
-        When the copies become NaN or infinite (the step is too long); it carries the last
-        finite copies.
+        When the state becomes NaN or infinite (the step is too long); it carries the last
+        finite state of the composite (:func:`decentralized_system`).
     """
-    _check_tol(monitor, tol)
-    W, S, P, m = _setup(grads, edges, s0, p0, step, mixing)
-    n, d = S.shape
-    G, GP = _grads(grads, S, P)
-    Y = n * G
-    res = DecentralizedResult(S, P, gradient_calls=n)
-    for _ in range(int(iters)):
-        S_mixed, Y_mixed = W @ S, W @ Y  # one exchange: (s_i, y_i) to every neighbour
-        last = S
-        S = euler_step(S_mixed, step, -Y)
-        P = [euler_step(p, step, -gp) for p, gp in zip(P, GP, strict=True)]
-        G_new, GP = _grads(grads, S, P)
-        Y = Y_mixed + n * (G_new - G)
-        G = G_new
-        res.iterations += 1
-        res.rounds += 1
-        res.messages += m
-        res.floats += 2 * m * d
-        res.gradient_calls += n
-        if _record(res, S, P, monitor, tol, last, step):
-            break
-    if not all(np.isfinite(p).all() for p in P):
-        raise DivergenceError("decentralized: a private variable became NaN or infinite",
-                              x=S, iteration=res.iterations, hint="try a shorter step")
-    res.S, res.P = S, P
-    return res
+    return _run("gradient-tracking", grads, edges, s0, p0, step, iters, mixing, monitor, tol,
+                options)

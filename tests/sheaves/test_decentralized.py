@@ -200,3 +200,85 @@ def test_a_too_long_step_raises_divergence_with_the_last_finite_copies() -> None
         gradient_tracking(grads, RING, np.zeros(3), p0=[np.zeros(2)] * 6, step=1.0,
                           iters=5000)
     assert np.isfinite(info.value.x).all() and "step" in str(info.value)
+
+
+def _dense_iteration(grads, edges, S, Y, G, GP, P, step, mixing, tracking):
+    """One iteration of the method on the whole matrices (the definition, with W dense)."""
+    n = len(grads)
+    W = mixing_matrix(n, edges, mixing).toarray()
+    if not tracking:
+        g = [grads[i](S[i], P[i]) for i in range(n)]
+        return (W @ S - step * n * np.array([a for a, _ in g]),
+                [P[i] - step * g[i][1] for i in range(n)])
+    S_new = W @ S - step * Y
+    P_new = [P[i] - step * GP[i] for i in range(n)]
+    g = [grads[i](S_new[i], P_new[i]) for i in range(n)]
+    return S_new, P_new, W @ Y + n * (np.array([a for a, _ in g]) - G)
+
+
+def _system_steps(grads, edges, s0, p0, step, mixing, tracking, k):
+    from catopt.sheaves.decentralized import decentralized_system
+
+    c, x = decentralized_system(grads, edges, s0, p0=p0, step=step, mixing=mixing,
+                                method="gradient-tracking" if tracking else "dgd")
+    for _ in range(k):
+        x = c.update(x)
+    n = len(grads)
+    parts = c.unpack(x)
+    Y = np.array([parts[f"y{i}"] for i in range(n)]) if tracking else None
+    return np.array([parts[f"s{i}"] for i in range(n)]), [parts[f"agent{i}.p"]
+                                                          for i in range(n)], Y
+
+
+@given(st.integers(0, 2**32 - 1), st.booleans(), st.sampled_from(["max-degree",
+                                                                   "lazy-metropolis"]))
+@settings(max_examples=15, deadline=None)
+def test_the_composite_system_is_one_iteration_of_the_method(seed: int, tracking: bool,
+                                                            mixing: str) -> None:
+    """The agents composed along the communication graph (each reads its neighbours'
+    junctions, changes only its own) update exactly as the method on the whole matrices."""
+    grads, *_ = problem(seed % 1000)
+    edges = random_connected_graph(6, 0.5, seed)
+    rng = np.random.default_rng(seed)
+    s0, p0 = rng.standard_normal((6, 3)), [rng.standard_normal(2) for _ in range(6)]
+    S, P = s0.copy(), [p.copy() for p in p0]
+    g = [grads[i](S[i], P[i]) for i in range(6)]
+    G, GP = np.array([a for a, _ in g]), [b for _, b in g]
+    Y = 6 * G
+    for _ in range(3):
+        if tracking:
+            S, P, Y_new = _dense_iteration(grads, edges, S, Y, G, GP, P, 0.01, mixing, True)
+            g = [grads[i](S[i], P[i]) for i in range(6)]
+            G, GP, Y = np.array([a for a, _ in g]), [b for _, b in g], Y_new
+        else:
+            S, P = _dense_iteration(grads, edges, S, None, None, None, P, 0.01, mixing, False)
+    S_sys, P_sys, Y_sys = _system_steps(grads, edges, s0, p0, 0.01, mixing, tracking, 3)
+    np.testing.assert_allclose(S_sys, S, atol=1e-12)
+    np.testing.assert_allclose(np.array(P_sys), np.array(P), atol=1e-12)
+    if tracking:
+        np.testing.assert_allclose(Y_sys, Y, atol=1e-12)
+
+
+def test_the_same_check_catches_agents_wired_to_the_wrong_neighbours() -> None:
+    grads, *_ = problem(3)
+    s0, p0 = np.random.default_rng(0).standard_normal((6, 3)), [np.zeros(2)] * 6
+    S, P = _dense_iteration(grads, RING, s0, None, None, None, p0, 0.01, "max-degree", False)
+    other = [(0, 2), (2, 1), (1, 3), (3, 5), (5, 4), (4, 0)]  # also a ring, other neighbours
+    S_sys, _, _ = _system_steps(grads, other, s0, p0, 0.01, "max-degree", False, 1)
+    S_ok, _, _ = _system_steps(grads, RING, s0, p0, 0.01, "max-degree", False, 1)
+    np.testing.assert_allclose(S_ok, S, atol=1e-12)
+    assert np.abs(S_sys - S).max() > 1e-4
+
+
+@pytest.mark.mpi
+@pytest.mark.slow
+def test_gradient_tracking_on_two_mpi_ranks_equals_local() -> None:
+    """Each rank runs its agents; the neighbours' junctions are the messages of a round."""
+    pytest.importorskip("mpi4py")
+    grads, *_ = problem(5)
+    kw = dict(p0=[np.zeros(2)] * 6, step=0.02, iters=40, mixing="lazy-metropolis")
+    local = gradient_tracking(grads, OTHER, np.zeros(3), **kw)
+    remote = gradient_tracking(grads, OTHER, np.zeros(3), engine="mpi", workers=2, **kw)
+    np.testing.assert_allclose(remote.S, local.S, atol=1e-12)
+    np.testing.assert_allclose(np.array(remote.P), np.array(local.P), atol=1e-12)
+    assert remote.messages == local.messages == 2 * len(OTHER) * 40
