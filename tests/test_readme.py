@@ -68,7 +68,7 @@ def test_readme_python_blocks_run(checkout: Path) -> None:
     from examples.three_quadratics import build, linear_solution
 
     readme = ROOT / "README.md"
-    assert len(blocks(readme, "python")) == 2
+    assert len(blocks(readme, "python")) == 3
     scope = run_python_blocks(readme)  # the asserts inside must hold
     # the tour: against a linear solve assembled by hand in the example
     parts = build()
@@ -81,6 +81,15 @@ def test_readme_python_blocks_run(checkout: Path) -> None:
     local = co.solve(scope["c"], 1.0, step=1e-2, steps=5000)
     assert scope["run"].iterations == 5000
     np.testing.assert_allclose(scope["run"].x, local.x, rtol=1e-10, atol=1e-12)
+    # beyond gradient descent: the glued network's LP, solved independently by HiGHS
+    from scipy.optimize import linprog
+
+    cost, A = [1.0, 1.0, 3.0, 2.0], np.zeros((4, 4))  # nodes f0, f1, w (= f2 = g0), g1
+    for e, (u, v) in enumerate([(0, 1), (1, 2), (0, 2), (2, 3)]):
+        A[u, e], A[v, e] = -1.0, 1.0  # inflow minus outflow
+    lp = linprog(cost, A_eq=A, b_eq=[-2.0, 0.0, 0.0, 2.0],
+                 bounds=[(0, 2), (0, 1), (0, 5), (0, 4)], method="highs")
+    assert lp.status == 0 and np.isclose(scope["sol"].cost, lp.fun, atol=1e-6)
 
 
 @pytest.mark.slow
