@@ -25,6 +25,7 @@ from catopt.functor.steps import StepRule, as_step_rule
 from catopt.problems.blocks import ObjectiveLeaf
 from catopt.problems.open_problem import OpenProblem
 from catopt.program.open import Open
+from catopt.program.quadratic import Quadratic, quadratic_of
 from catopt.systems.blocks import FieldLeaf, UpdateLeaf
 from catopt.systems.open_system import (
     ContinuousAlgebra,
@@ -37,14 +38,19 @@ __all__ = ["gradient_flow", "gradient_descent", "euler", "euler_step", "flow_lea
 
 
 def flow_leaf(leaf: ObjectiveLeaf) -> FieldLeaf:
-    """The leaf ``-grad f`` of a leaf objective (it keeps knowing ``f``)."""
+    """The leaf ``-grad f`` of a leaf objective (it keeps knowing ``f``, and its quadratic
+    form when it has one, with the sign of the field)."""
 
     def value_and_field(x: np.ndarray) -> tuple[float, np.ndarray]:
         v, g = leaf.value_and_grad(x)
         return v, -g
 
+    def quadratic() -> Quadratic | None:
+        form = quadratic_of(leaf)
+        return None if form is None else form.negated()
+
     return FieldLeaf(leaf.size, lambda x: value_and_field(x)[1], value_and_field,
-                     what=leaf.what)
+                     what=leaf.what, quadratic=quadratic)
 
 
 def euler_leaf(leaf: FieldLeaf, rule: StepRule) -> UpdateLeaf:

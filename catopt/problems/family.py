@@ -25,6 +25,7 @@ from catopt.algebra.protocol import OpenParts
 from catopt.errors import CompositionError, ObjectiveError
 from catopt.problems.blocks import ObjectiveLeaf
 from catopt.problems.open_problem import OpenProblem, ProblemAlgebra
+from catopt.program.quadratic import Quadratic
 from catopt.validate import mapping
 
 __all__ = ["BoxFamily", "fuse_families"]
@@ -57,6 +58,11 @@ class _MemberLeaf(ObjectiveLeaf):
         :func:`catopt.program.jax.lower`)."""
         return self.family.jax_run([self.member], objectives, grads)
 
+    def quadratic_form(self) -> Quadratic | None:
+        """The box's quadratic form when its family declares one (see
+        :mod:`catopt.program.quadratic`)."""
+        return self.family.quadratic_form([self.member])
+
 
 class _FusedLeaf(ObjectiveLeaf):
     """A run of a family's boxes evaluated in one batched call (its data rows taken once)."""
@@ -88,6 +94,10 @@ class _FusedLeaf(ObjectiveLeaf):
         :func:`catopt.program.jax.lower`)."""
         return self.family.jax_run(self.members, objectives, grads)
 
+    def quadratic_form(self) -> Quadratic | None:
+        """The boxes' quadratic forms stacked, when their family declares them."""
+        return self.family.quadratic_form(self.members)
+
 
 class BoxFamily:
     """``N`` boxes sharing one objective, with per-box ``data`` (each array's leading axis has
@@ -98,7 +108,9 @@ class BoxFamily:
     - ``backend="autograd"`` (default): ``objective(X, **data) -> (k,)`` is written over a
       batch axis (``X`` holds ``k`` boxes' states as rows, each data array the matching
       rows), and one autograd call differentiates the sum; ``grad(X, **data) -> (k, n)``,
-      if given, replaces autograd with a batched gradient written by hand.
+      if given, replaces autograd with a batched gradient written by hand, and
+      ``value_and_grad(X, **data) -> (values (k,), grads (k, n))``, if given, computes both
+      in one call (sharing intermediate results such as residuals) whenever both are needed.
     - ``backend="jax"``: ``objective(x, **data_i) -> scalar`` is written for *one* box with
       ``jax.numpy``, and the family is ``jax.vmap`` of ``jax.value_and_grad``, jitted; the
       optional ``grad(x, **data_i) -> (n,)`` is per box too. Such families also run in the
@@ -108,11 +120,16 @@ class BoxFamily:
 
     def __init__(self, objective: Callable[..., Any], space: int | Mapping[str, Any] | Space,
                  ports: Sequence[Any] = (), *, data: Mapping[str, Any], name: str = "family",
-                 grad: Callable[..., Any] | None = None, backend: str = "autograd") -> None:
+                 grad: Callable[..., Any] | None = None, backend: str = "autograd",
+                 value_and_grad: Callable[..., Any] | None = None) -> None:
         if not callable(objective):
             raise ObjectiveError(f"family objective must be callable, got {type(objective)}")
         if grad is not None and not callable(grad):
             raise ObjectiveError(f"family {name!r}: grad must be callable, got {type(grad)}")
+        if value_and_grad is not None and (not callable(value_and_grad) or backend != "autograd"):
+            raise ObjectiveError(f"family {name!r}: value_and_grad must be callable and goes "
+                                 f"with backend='autograd', got {type(value_and_grad)}")
+        self.value_and_grad = value_and_grad
         if backend not in ("autograd", "jax"):
             raise ObjectiveError(f"family {name!r}: backend must be 'autograd' or 'jax', got "
                                  f"{backend!r}")
@@ -144,8 +161,21 @@ class BoxFamily:
     def _setup(self) -> None:
         """Build the batched differentiation (again after unpickling, e.g. on MPI ranks)."""
         grad = self.grad
+        fused = getattr(self, "value_and_grad", None)  # absent in families pickled before it
         if self.backend == "jax":
             self._jax_setup()
+        elif fused is not None:  # values and gradients in one call, written by hand
+
+            def checked(X: np.ndarray, d: Mapping[str, Any]) -> tuple[Any, Any]:
+                v, g = fused(X, **d)
+                v = np.asarray(v, dtype=float)
+                if v.shape != (len(X),):
+                    raise ObjectiveError(f"family {self.name!r}: value_and_grad returned "
+                                         f"values of shape {v.shape}, expected one per box "
+                                         f"({len(X)},)")
+                return float(np.sum(v)), g
+
+            self._vg = checked
         elif grad is None:
             import autograd  # lazily: import catopt does not pay for autograd
 
@@ -222,6 +252,12 @@ class BoxFamily:
 
     def __len__(self) -> int:
         return self.size
+
+    def quadratic_form(self, members: list[int]) -> Quadratic | None:
+        """The quadratic form of boxes ``members`` stacked (one block per box), if the family
+        knows its objective to be quadratic: None here; see
+        :class:`~catopt.problems.quadratic.QuadraticFamily`."""
+        return None
 
     def jax_run(self, members: list[int], objectives: Any = None,
                 grads: Any = None) -> tuple[Any, int, dict[str, Any]]:

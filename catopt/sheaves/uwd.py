@@ -6,7 +6,11 @@ composite's objective is ``U(delta x - b)`` and its gradient is the (nonlinear) 
 Laplacian ``delta^T grad U(delta x - b)``. For ``U_e = 1/2 |.|^2`` that is
 ``L x - delta^T b``: gradient descent on the composite (``co.solve``) *is* sheaf diffusion,
 on any engine. Edges of one shape signature and one potential form one
-:class:`~catopt.BoxFamily`, so each such group is one batched call per step.
+:class:`~catopt.BoxFamily`, so each such group is one batched call per step; for a quadratic
+potential (``1/2 y^T W y``, e.g. :func:`~catopt.sheaves.quadratic`) it is a
+:class:`~catopt.problems.quadratic.QuadraticFamily`, which the program compiles with the
+other quadratic edges into one sparse operator: the step is then one product with the
+(weighted) sheaf Laplacian, ``L x - delta^T b``, assembled once.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import numpy as np
 
 from catopt.problems import OpenProblem, compose
 from catopt.problems.family import BoxFamily, fuse_families
+from catopt.problems.quadratic import QuadraticFamily
 from catopt.sheaves.potentials import Potential, edge_potentials
 from catopt.sheaves.sheaf import Sheaf
 from catopt.wiring import UWD, UWDBuilder
@@ -61,6 +66,15 @@ def to_uwd(sheaf: Sheaf, potential: Any = None) -> UWD:
 
 def _family(pot: Potential, du: int, dv: int, name: str, data: dict[str, np.ndarray]
             ) -> BoxFamily:
+    """The edges of one run as a family: a quadratic family (``A = [F_u, -F_v]``, weight
+    the potential's Hessian) when the potential is quadratic, else a batched family whose
+    value and gradient share one residual."""
+    if pot.hessian is not None:
+        A = np.concatenate([data["Fu"], -data["Fv"]], axis=2)
+        W = pot.hessian(A.shape[1])
+        return QuadraticFamily.least_squares({"xu": (du,), "xv": (dv,)}, ["xu", "xv"], A=A,
+                                             b=data["b"], weight=W, name=name)
+
     def residual(X: np.ndarray, Fu: np.ndarray, Fv: np.ndarray, b: np.ndarray) -> np.ndarray:
         return (np.einsum("kij,kj->ki", Fu, X[:, :du])
                 - np.einsum("kij,kj->ki", Fv, X[:, du:]) - b)
@@ -68,13 +82,20 @@ def _family(pot: Potential, du: int, dv: int, name: str, data: dict[str, np.ndar
     def objective(X: np.ndarray, Fu: np.ndarray, Fv: np.ndarray, b: np.ndarray) -> Any:
         return pot.values(residual(X, Fu, Fv, b))
 
-    def grad(X: np.ndarray, Fu: np.ndarray, Fv: np.ndarray, b: np.ndarray) -> np.ndarray:
-        G = pot.grads(residual(X, Fu, Fv, b))
+    def pulled(G: np.ndarray, Fu: np.ndarray, Fv: np.ndarray) -> np.ndarray:
         return np.concatenate([np.einsum("kji,kj->ki", Fu, G),
                                -np.einsum("kji,kj->ki", Fv, G)], axis=1)
 
+    def grad(X: np.ndarray, Fu: np.ndarray, Fv: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return pulled(pot.grads(residual(X, Fu, Fv, b)), Fu, Fv)
+
+    def value_and_grad(X: np.ndarray, Fu: np.ndarray, Fv: np.ndarray, b: np.ndarray
+                       ) -> tuple[Any, np.ndarray]:
+        Y = residual(X, Fu, Fv, b)
+        return pot.values(Y), pulled(pot.grads(Y), Fu, Fv)
+
     return BoxFamily(objective, {"xu": (du,), "xv": (dv,)}, ["xu", "xv"], data=data,
-                     name=name, grad=grad)
+                     name=name, grad=grad, value_and_grad=value_and_grad)
 
 
 def to_problem(sheaf: Sheaf, b: Any = None, potential: Any = None) -> OpenProblem:
