@@ -87,7 +87,8 @@ def _natural(rule: StepRule) -> StepRule:
 
 
 def gradient_flow(problem: OpenProblem) -> OpenContinuousSystem:
-    """The open continuous system ``(S, -grad f, m)`` of an open problem ``(S, f, m)``.
+    """The open continuous system ``(S, -grad f, m)`` of an open problem ``(S, f, m)``,
+    built once per problem (kept on it, so every ``solve`` of one problem shares it).
 
     Also acts on morphisms of the hypergraph category (:mod:`catopt.category`)."""
     if hasattr(problem, "map_open"):
@@ -96,7 +97,8 @@ def gradient_flow(problem: OpenProblem) -> OpenContinuousSystem:
         raise CompositionError(
             f"gradient_flow takes an OpenProblem, got {type(problem).__name__}"
         )
-    return map_leaves(problem, ContinuousAlgebra(), flow_leaf, gradient_flow)
+    return problem.image("gradient_flow", lambda: map_leaves(
+        problem, ContinuousAlgebra(), flow_leaf, gradient_flow))
 
 
 def gradient_descent(problem: OpenProblem, step: float | StepRule | Any) -> Any:

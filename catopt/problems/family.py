@@ -16,6 +16,7 @@ gradient, coordinates and labels; only the number of calls per step changes.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -61,7 +62,8 @@ class _MemberLeaf(ObjectiveLeaf):
     def quadratic_form(self) -> Quadratic | None:
         """The box's quadratic form when its family declares one (see
         :mod:`catopt.program.quadratic`)."""
-        return self.family.quadratic_form([self.member])
+        form = self.family.quadratic_form([self.member])
+        return None if form is None else replace(form, value=self.value)
 
 
 class _FusedLeaf(ObjectiveLeaf):
@@ -96,7 +98,8 @@ class _FusedLeaf(ObjectiveLeaf):
 
     def quadratic_form(self) -> Quadratic | None:
         """The boxes' quadratic forms stacked, when their family declares them."""
-        return self.family.quadratic_form(self.members)
+        form = self.family.quadratic_form(self.members)
+        return None if form is None else replace(form, value=self.value)
 
 
 class BoxFamily:

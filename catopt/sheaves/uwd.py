@@ -8,7 +8,7 @@ Laplacian ``delta^T grad U(delta x - b)``. For ``U_e = 1/2 |.|^2`` that is
 on any engine. Edges of one shape signature and one potential form one
 :class:`~catopt.BoxFamily`, so each such group is one batched call per step; for a quadratic
 potential (``1/2 y^T W y``, e.g. :func:`~catopt.sheaves.quadratic`) it is a
-:class:`~catopt.problems.quadratic.QuadraticFamily`, which the program compiles with the
+:class:`~catopt.problems.quadratic.LeastSquaresFamily`, which the program compiles with the
 other quadratic edges into one sparse operator: the step is then one product with the
 (weighted) sheaf Laplacian, ``L x - delta^T b``, assembled once.
 """
@@ -21,7 +21,7 @@ import numpy as np
 
 from catopt.problems import OpenProblem, compose
 from catopt.problems.family import BoxFamily, fuse_families
-from catopt.problems.quadratic import QuadraticFamily
+from catopt.problems.quadratic import LeastSquaresFamily
 from catopt.sheaves.potentials import Potential, edge_potentials
 from catopt.sheaves.sheaf import Sheaf
 from catopt.wiring import UWD, UWDBuilder
@@ -72,8 +72,9 @@ def _family(pot: Potential, du: int, dv: int, name: str, data: dict[str, np.ndar
     if pot.hessian is not None:
         A = np.concatenate([data["Fu"], -data["Fv"]], axis=2)
         W = pot.hessian(A.shape[1])
-        return QuadraticFamily.least_squares({"xu": (du,), "xv": (dv,)}, ["xu", "xv"], A=A,
-                                             b=data["b"], weight=W, name=name)
+        return LeastSquaresFamily({"xu": (du,), "xv": (dv,)}, ["xu", "xv"], A=A, b=data["b"],
+                                  weight=None if np.array_equal(W, np.eye(len(W))) else W,
+                                  name=name)
 
     def residual(X: np.ndarray, Fu: np.ndarray, Fv: np.ndarray, b: np.ndarray) -> np.ndarray:
         return (np.einsum("kij,kj->ki", Fu, X[:, :du])
