@@ -26,8 +26,8 @@ error below about ``1e-10`` on every step while the gradient stays one sparse pr
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
