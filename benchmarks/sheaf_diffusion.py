@@ -86,10 +86,17 @@ def main(argv: list[str] | None = None) -> dict:
 
     # -- building is linear -------------------------------------------------------------------
     sizes = [1000, 10_000] if args.quick else [1000, 10_000, 100_000]
-    builds: dict[int, tuple[float, float, float]] = {}
-    for size in sizes:
-        builds[size] = build(size, d, rng)[0]  # type: ignore[assignment]
-    s, prob, b = build(nv, d, rng)[1]
+    builds: dict[int, tuple[float, ...]] = {}
+    kept = None
+    for size in sorted(set(sizes) | {nv}):
+        t, objects = build(size, d, rng)
+        if size in sizes:
+            builds[size] = t
+        if size == nv:
+            kept = objects
+        del objects
+    assert kept is not None
+    s, prob, b = kept
     assert np.isclose(prob.objective(np.zeros(s.n)), 0.5 * b @ b)
 
     # -- one step, the same k steps on every side -----------------------------------------------
