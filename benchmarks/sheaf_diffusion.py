@@ -23,8 +23,10 @@ Every side starts from the same ``x0`` and runs the same ``k`` steps; their fina
 asserted equal to 1e-10, and solve's last objective equal to ``1/2 |delta x - b|^2``. Times
 are medians over interleaved rounds (each candidate once per round), so that load on a
 shared machine hits all alike. Building the sheaf and its problem is timed at 10^3, 10^4
-(and, without --quick, 10^5) vertices; the exponent of a power-law fit is reported and
-asserted below 1.15 (linear: at most ~14x per 10x in size).
+(and, without --quick, 10^5) vertices, the fastest of 3 builds below 10^5; the exponent of
+a power-law fit is reported against 1.15 (linear: at most ~14x per 10x in size), as the
+step's ratio is against 1.5: "met" or "NOT MET" (timings are reported, not asserted; the
+results are).
 """
 
 from __future__ import annotations
@@ -46,6 +48,10 @@ from catopt.sheaves import random_sheaf, to_problem  # noqa: E402
 TARGET = 1.5
 #: the largest exponent of build time against size that counts as linear
 LINEAR = 1.15
+
+
+def say(*args: object) -> None:
+    print(*args, flush=True)  # a row as soon as it is measured (run.py prints them live)
 
 
 def interleaved(fns: dict, rounds: int) -> dict:
@@ -89,12 +95,13 @@ def main(argv: list[str] | None = None) -> dict:
     builds: dict[int, tuple[float, ...]] = {}
     kept = None
     for size in sorted(set(sizes) | {nv}):
-        t, objects = build(size, d, rng)
-        if size in sizes:
-            builds[size] = t
-        if size == nv:
-            kept = objects
-        del objects
+        for _ in range(3 if size <= 10_000 else 1):  # the fastest of 3: load spikes add
+            t, objects = build(size, d, rng)
+            if size in sizes and (size not in builds or sum(t[:2]) < sum(builds[size][:2])):
+                builds[size] = t
+            if size == nv:
+                kept = objects
+            del objects
     assert kept is not None
     s, prob, b = kept
     assert np.isclose(prob.objective(np.zeros(s.n)), 0.5 * b @ b)
@@ -139,25 +146,25 @@ def main(argv: list[str] | None = None) -> dict:
     per = {name: t / k for name, t in ts.items()}
     ratio = per["solve"] / per["scipy"]
 
-    print(f"random sheaf: {nv} vertices, {s.n_edges} edges, stalks of dimension {d}; "
+    say(f"random sheaf: {nv} vertices, {s.n_edges} edges, stalks of dimension {d}; "
           f"{k} steps per call, median of {rounds} interleaved rounds")
-    print(f"  scipy.sparse step x - a (L x - delta^T b)      {per['scipy'] * 1e3:8.3f} ms")
-    print(f"  catopt solve(), per step (what users run)     {per['solve'] * 1e3:8.3f} ms  "
+    say(f"  scipy.sparse step x - a (L x - delta^T b)      {per['scipy'] * 1e3:8.3f} ms")
+    say(f"  catopt solve(), per step (what users run)     {per['solve'] * 1e3:8.3f} ms  "
           f"ratio {ratio:.2f}x  (target <= {TARGET}x: {'met' if ratio <= TARGET else 'NOT MET'})")
-    print(f"  catopt value_and_grad + step (kernel)         {per['kernel'] * 1e3:8.3f} ms  "
+    say(f"  catopt value_and_grad + step (kernel)         {per['kernel'] * 1e3:8.3f} ms  "
           f"ratio {per['kernel'] / per['scipy']:.2f}x")
-    print(f"  catopt generic path (compile=False) + step    {per['generic'] * 1e3:8.3f} ms  "
+    say(f"  catopt generic path (compile=False) + step    {per['generic'] * 1e3:8.3f} ms  "
           f"ratio {per['generic'] / per['scipy']:.2f}x")
-    print("  build (sheaf + problem; first solve's set-up: flow + compiled operator):")
+    say("  build (sheaf + problem; first solve's set-up: flow + compiled operator):")
     for size, (t_s, t_p, t_f) in builds.items():
-        print(f"    {size:>7} vertices: sheaf {t_s * 1e3:8.1f} ms, problem {t_p * 1e3:8.1f} ms, "
+        say(f"    {size:>7} vertices: sheaf {t_s * 1e3:8.1f} ms, problem {t_p * 1e3:8.1f} ms, "
               f"set-up {t_f * 1e3:8.1f} ms")
     n = np.log10(np.array(sorted(builds), dtype=float))
     total = np.log10([sum(builds[sz][:2]) for sz in sorted(builds)])
     slope = float(np.polyfit(n, total, 1)[0])
     steps10 = [sum(builds[b2][:2]) / sum(builds[b1][:2])
                for b1, b2 in zip(sorted(builds), sorted(builds)[1:], strict=False)]
-    print(f"    sheaf + problem: time ~ size^{slope:.2f}; per 10x in size: "
+    say(f"    sheaf + problem: time ~ size^{slope:.2f}; per 10x in size: "
           f"{', '.join(f'{x:.1f}x' for x in steps10)}  (linear: exponent <= {LINEAR}: "
           f"{'met' if slope <= LINEAR else 'NOT MET'})")
     return {"ratio": ratio, "kernel": per["kernel"] / per["scipy"],
