@@ -70,9 +70,9 @@ from catopt.interfaces import display as _display
 from catopt.limits import Limits, get_limits, limits, set_limits
 from catopt.problems import OpenProblem, compose
 from catopt.problems.family import BoxFamily, fuse_families
-from catopt.problems.quadratic import LeastSquaresFamily, QuadraticFamily
 from catopt.problems.flow_random import random_flow_network
 from catopt.problems.flows import OpenFlowNetwork, to_problem
+from catopt.problems.quadratic import LeastSquaresFamily, QuadraticFamily
 from catopt.problems.saddle import OpenSaddle
 from catopt.program import Open, Program
 from catopt.systems import OpenContinuousSystem, OpenDiscreteSystem

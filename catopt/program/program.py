@@ -15,7 +15,9 @@ objectives add and gradients push forward (:meth:`value_and_grad`), vector field
 forward (:meth:`value_and_field`), discrete updates push increments (:meth:`value_and_update`:
 ``u(y) = y + phi_*((sum_b u_b)(phi^* y) - phi^* y)``). Every engine (in-process, MPI ranks
 through :meth:`restrict`, JAX through :func:`~catopt.program.jax.lower`) evaluates composites
-through a Program.
+through a Program. Leaves that declare a quadratic objective are evaluated together as one
+sparse product by :meth:`value`, :meth:`value_and_grad` and :meth:`value_and_field`
+(:mod:`catopt.program.quadratic`); :meth:`run` is always the generic kernel.
 """
 
 from __future__ import annotations
@@ -61,6 +63,10 @@ class Program:
         (one leaf on the whole state).
     ring
         The coefficient ring of the scatter-adds.
+    compile
+        Whether :meth:`value`, :meth:`value_and_grad` and :meth:`value_and_field` evaluate
+        the leaves that declare a quadratic form as one sparse operator (:attr:`compiled`);
+        False keeps every leaf on the generic kernel.
     """
 
     __slots__ = ("n", "leaves", "leaf_names", "index", "ring", "offsets", "_offs", "_quad")

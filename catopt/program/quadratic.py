@@ -20,8 +20,10 @@ the expanded terms, ``S = 1/2 rho |y|^2 + |c . y| + |r|`` (``rho`` the largest a
 sum of ``H``, so that ``|y|^T |H| |y| <= rho |y|^2``), not of the value itself: near a
 minimum of a least-squares objective with a zero residual it would be noise (even negative).
 So when ``|f_Q(y)| < RELATIVE * S`` the value is recomputed by the leaves themselves
-(a least-squares family through its residuals: exact), which keeps the value's relative
-error below about ``1e-10`` on every step while the gradient stays one sparse product.
+(a least-squares family through its residuals: exact). With ``RELATIVE = 1e-5`` the
+compiled value's relative error stays below about ``k eps / RELATIVE`` (``k`` the most
+entries in a row of ``H``: under ``1e-9`` for rows of up to 45 entries, and typically far
+less), while the gradient stays one sparse product.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from catopt.algebra.dot import dot
 __all__ = ["Quadratic", "CompiledQuadratic", "compile_quadratic", "assemble", "quadratic_of"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Quadratic:
     """``f(x) = sum_k 1/2 x_k^T Q_k x_k + q^T x + r`` on a leaf of ``Q.shape[0] * m``
     coordinates, whose vector is ``sign (Q x + q)`` (see the module docstring)."""
@@ -103,7 +105,7 @@ def assemble(n: int, index: np.ndarray, forms: list[tuple[int, Quadratic]]
 RELATIVE = 1e-5
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)
 class CompiledQuadratic:
     """The quadratic leaves of a program as ``(H, c, r)`` with one ``sign``; ``rho`` the
     largest absolute row sum of ``H``; ``index`` the state coordinates those leaves read and
@@ -136,7 +138,6 @@ class CompiledQuadratic:
         if self.sign != 1.0:
             g *= self.sign
         return v, g
-
 
     def own_value(self, y: np.ndarray) -> float:
         """``f_Q(y)`` summed from the leaves' own values (see :meth:`Quadratic.own_value`)."""
