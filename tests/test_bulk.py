@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import catopt as co
-from catopt.bulk import paused_gc
+from catopt.bulk import paused_gc, with_paused_gc
 
 
 def resumes(pause) -> bool:
@@ -41,16 +41,46 @@ def test_paused_gc_resumes() -> None:
     assert resumes(paused_gc)
 
 
-def test_a_pause_that_does_not_resume_on_error_is_caught() -> None:
-    @contextlib.contextmanager
-    def leaky():
-        was = gc.isenabled()
-        gc.disable()
-        yield
-        if was:
-            gc.enable()
+def decorated_resumes(decorator) -> bool:
+    """Whether functions decorated with ``decorator`` run with the collector off (also when
+    recursing) and leave it on after, when they raise too; and off when it was off."""
+    seen = []
 
-    assert not resumes(leaky)
+    @decorator
+    def f(k: int) -> int:
+        seen.append(gc.isenabled())
+        if k == 0:
+            raise ValueError("bottom")
+        return f(k - 1)
+
+    with contextlib.suppress(ValueError):
+        f(3)
+    ok = seen == [False] * 4 and gc.isenabled()
+    gc.enable()
+    gc.disable()
+    try:
+        ok = ok and decorator(gc.isenabled)() is False and not gc.isenabled()
+    finally:
+        gc.enable()
+    return ok
+
+
+def test_with_paused_gc_pauses_and_resumes() -> None:
+    assert decorated_resumes(with_paused_gc)
+
+
+def test_a_decorator_that_does_not_resume_on_error_is_caught() -> None:
+    def leaky(fn):
+        def wrapper(*args):
+            was = gc.isenabled()
+            gc.disable()
+            out = fn(*args)
+            if was:
+                gc.enable()
+            return out
+        return wrapper
+
+    assert not decorated_resumes(leaky)
 
 
 def test_builders_leave_the_collector_on() -> None:

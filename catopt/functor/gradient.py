@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from catopt.bulk import paused_gc
+from catopt.bulk import with_paused_gc
 from catopt.errors import CompositionError
 from catopt.functor.euler import euler_step
 from catopt.functor.steps import StepRule, as_step_rule
@@ -65,7 +65,7 @@ def euler_leaf(leaf: FieldLeaf, rule: StepRule) -> UpdateLeaf:
                       value_and_update if leaf.knows_objective else None, what=leaf.what)
 
 
-@paused_gc()
+@with_paused_gc
 def map_leaves(thing: Open, algebra: Any, leaf: Callable[[Any], Any],
                functor: Callable[[Any], Any]) -> Any:
     """A functor's action on an open thing: ``leaf`` applied to every leaf, the result

@@ -23,7 +23,7 @@ import numpy as np
 
 from catopt.algebra.finset import Space, resolve_ports
 from catopt.algebra.protocol import OpenParts
-from catopt.bulk import paused_gc
+from catopt.bulk import with_paused_gc
 from catopt.errors import CompositionError, ObjectiveError
 from catopt.problems.blocks import ObjectiveLeaf
 from catopt.problems.open_problem import OpenProblem, ProblemAlgebra
@@ -301,7 +301,7 @@ class BoxFamily:
                                    f"for: {sorted(given)})")
         return given[self.name]
 
-    @paused_gc()
+    @with_paused_gc
     def problems(self) -> list[OpenProblem]:
         """One open problem per box, in order."""
         alg = ProblemAlgebra()
@@ -313,7 +313,7 @@ class BoxFamily:
         return f"BoxFamily({self.name!r}, boxes={self.size}, n={self.space.n})"
 
 
-@paused_gc()
+@with_paused_gc
 def fuse_families(problem: OpenProblem) -> OpenProblem:
     """The same problem with each run of consecutive boxes of one family fused into one
     batched block (one autograd call per run and step instead of one per box)."""

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from catopt.bulk import paused_gc
+from catopt.bulk import with_paused_gc
 from catopt.problems import OpenProblem, compose
 from catopt.problems.family import BoxFamily, fuse_families
 from catopt.problems.quadratic import LeastSquaresFamily
@@ -46,7 +46,7 @@ def edge_family_order(sheaf: Sheaf, potential: Any = None) -> list[tuple[Potenti
     return runs
 
 
-@paused_gc()
+@with_paused_gc
 def to_uwd(sheaf: Sheaf, potential: Any = None) -> UWD:
     """The UWD of a sheaf: one junction per vertex (shape ``(d_v,)``, all exposed as outer
     ports in vertex order), one box per edge with ports ``(u, v)``; boxes are grouped by
@@ -101,7 +101,7 @@ def _family(pot: Potential, du: int, dv: int, name: str, data: dict[str, np.ndar
                      name=name, grad=grad, value_and_grad=value_and_grad)
 
 
-@paused_gc()
+@with_paused_gc
 def to_problem(sheaf: Sheaf, b: Any = None, potential: Any = None) -> OpenProblem:
     """The composite open problem ``x -> U(delta x - b) = sum_e U_e(F_u x_u - F_v x_v - b_e)``.
 
