@@ -39,7 +39,7 @@ class Open:
         self.parts = parts
         self.algebra = algebra
         self._program: Program | None = None
-        self._images: dict[str, Any] = {}
+        # ``_images``, the kept images of functors (see :meth:`image`), is made on first use
 
     @classmethod
     def assembled(cls, parts: OpenParts, algebra: UWDAlgebra) -> Any:
@@ -78,7 +78,7 @@ class Open:
         that every ``solve`` of one problem shares one flow and its compiled program. Open
         things are immutable (``with_parts`` makes a new one), so the kept image stays valid.
         """
-        images = self.__dict__.setdefault("_images", {})  # objects unpickled before it
+        images = self.__dict__.setdefault("_images", {})  # on first use: most objects never
         if key not in images:
             images[key] = build()
         return images[key]
@@ -91,7 +91,6 @@ class Open:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._program = None
-        self._images = {}
 
     # -- the space ----------------------------------------------------------------------------
     @property
