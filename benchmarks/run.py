@@ -12,7 +12,10 @@
 (c) scaling in boxes and variables up to 10^6 variables: time per step and peak memory;
 (d) the local engine against the MPI engine per step;
 (e) 400 boxes with distinct autograd objectives: the composite gradient against the sum of
-    the boxes' own gradients.
+    the boxes' own gradients;
+(f) sheaf diffusion on a random sheaf with 10^4 vertices of stalk dimension 4: a step of
+    ``solve`` on the sheaf's composite against a hand-written scipy.sparse step, and the
+    build time against size (benchmarks/sheaf_diffusion.py).
 """
 
 from __future__ import annotations
@@ -408,6 +411,17 @@ def part_e(rng: np.random.Generator, repeat: int, found: dict) -> list[str]:
                   f"<= 1.1)"])
 
 
+def part_f(quick: bool, found: dict) -> None:
+    """Sheaf diffusion (benchmarks/sheaf_diffusion.py prints its own rows)."""
+    print("(f) sheaf diffusion: catopt's composite against scipy.sparse, and build time",
+          flush=True)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from sheaf_diffusion import main as sheaf_main
+
+    r = sheaf_main(["--quick"] if quick else [])
+    found.update(sheaf=r["ratio"], sheaf_build=r["build_exponent"])
+
+
 def targets(found: dict) -> list[str]:
     """The issue's targets against this run's numbers (nan: not measured, e.g. no jax)."""
     bpv = found.get("bytes_per_var", [np.nan])
@@ -423,9 +437,13 @@ def targets(found: dict) -> list[str]:
          1.1, "{:.3f}x"),
         (f"memory linear: bytes/variable within 1.25x ({min(bpv):.0f}-{max(bpv):.0f})", spread,
          1.25, "{:.2f}x"),
+        ("sheaf diffusion step (solve) <= 1.5x scipy.sparse (10^4 vertices)",
+         found.get("sheaf", np.nan), 1.5, "{:.2f}x"),
+        ("building a sheaf and its problem is linear: size exponent <= 1.15",
+         found.get("sheaf_build", np.nan), 1.15, "{:.2f}"),
     ]
-    lines = _Echo([f"targets at {TARGET_BOXES:,} boxes of {N_VARS} variables (from the numbers "
-                   f"above)"])
+    lines = _Echo([f"targets at {TARGET_BOXES:,} boxes of {N_VARS} variables, and for sheaf "
+                   f"diffusion (from the numbers above)"])
     for what, value, bound, fmt in rows:
         ok = value >= -bound if bound < 0 else value <= bound
         verdict = "n/a" if not np.isfinite(value) else ("met" if ok else "NOT MET")
@@ -456,6 +474,8 @@ def main(argv: list[str] | None = None) -> None:
     part_d(rng)
     print(flush=True)
     part_e(rng, 5 if args.quick else 11, found)
+    print(flush=True)
+    part_f(args.quick, found)
     print(flush=True)
     targets(found)
     print(f"\n(measured in one run in {time.perf_counter() - t:.0f} s; numpy "

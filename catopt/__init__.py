@@ -74,6 +74,7 @@ from catopt.problems.family import BoxFamily, fuse_families
 from catopt.problems.flow_proximal import proximal_network
 from catopt.problems.flow_random import random_flow_network
 from catopt.problems.flows import OpenFlowNetwork, to_problem
+from catopt.problems.quadratic import LeastSquaresFamily, QuadraticFamily
 from catopt.problems.saddle import OpenSaddle
 from catopt.program import Open, Program
 from catopt.systems import OpenContinuousSystem, OpenDiscreteSystem
@@ -97,6 +98,8 @@ __all__ = [
     "compose",
     "Open",
     "BoxFamily",
+    "QuadraticFamily",
+    "LeastSquaresFamily",
     # the algebra and the compiled form
     "algebra",
     "program",

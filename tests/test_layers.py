@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1] / "catopt"
 
 #: layer ranks, bottom up; a module may import its own rank and below
 RANKS = {
-    "errors": 0, "limits": 0, "fileio": 0, "validate": 0,
+    "errors": 0, "limits": 0, "fileio": 0, "validate": 0, "bulk": 0,
     "wiring": 1,
     "algebra": 2,
     "backends": 3,

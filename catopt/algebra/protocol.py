@@ -32,6 +32,7 @@ import numpy as np
 from catopt.algebra.finset import Space
 from catopt.algebra.gluing import Gluing, glue
 from catopt.algebra.ring import REAL, Ring
+from catopt.bulk import with_paused_gc
 from catopt.errors import CompositionError
 from catopt.wiring.uwd import UWD
 
@@ -175,6 +176,7 @@ def fillers_in_box_order(d: UWD, fillers: Mapping[str, Any] | Sequence[Any]) -> 
     return out
 
 
+@with_paused_gc
 def compose(d: UWD, fillers: Mapping[str, Any] | Sequence[Any], *,
             algebra: UWDAlgebra | None = None) -> Any:
     """Compose open things of one algebra along the UWD ``d`` (``oapply``).

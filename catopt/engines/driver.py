@@ -35,6 +35,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from catopt.algebra.dot import dot
 from catopt.engines.checkpoint import Checkpointer
 from catopt.engines.hooks import progress_bar
 from catopt.engines.results import CALLBACK, CONVERGED, MAX_STEPS, SolveResult
@@ -51,7 +52,7 @@ def field_norm(v: np.ndarray) -> float:
     ``sqrt(v @ v)`` unless the sum of squares overflows (entries above ~1e154), then
     ``m |v / m|`` with ``m = max |v_i|``. NaN or infinite exactly when an entry is."""
     with np.errstate(over="ignore", invalid="ignore"):
-        s = float(v @ v) if v.size else 0.0
+        s = dot(v, v) if v.size else 0.0
     if np.isfinite(s):
         return float(np.sqrt(s))
     m, ss = scaled_norm(v)

@@ -19,12 +19,14 @@ from typing import Any
 
 import numpy as np
 
+from catopt.bulk import with_paused_gc
 from catopt.errors import CompositionError
 from catopt.functor.euler import euler_step
 from catopt.functor.steps import StepRule, as_step_rule
 from catopt.problems.blocks import ObjectiveLeaf
 from catopt.problems.open_problem import OpenProblem
 from catopt.program.open import Open
+from catopt.program.quadratic import Quadratic, quadratic_of
 from catopt.systems.blocks import FieldLeaf, UpdateLeaf
 from catopt.systems.open_system import (
     ContinuousAlgebra,
@@ -37,14 +39,19 @@ __all__ = ["gradient_flow", "gradient_descent", "euler", "euler_step", "flow_lea
 
 
 def flow_leaf(leaf: ObjectiveLeaf) -> FieldLeaf:
-    """The leaf ``-grad f`` of a leaf objective (it keeps knowing ``f``)."""
+    """The leaf ``-grad f`` of a leaf objective (it keeps knowing ``f``, and its quadratic
+    form when it has one, with the sign of the field)."""
 
     def value_and_field(x: np.ndarray) -> tuple[float, np.ndarray]:
         v, g = leaf.value_and_grad(x)
         return v, -g
 
+    def quadratic() -> Quadratic | None:
+        form = quadratic_of(leaf)
+        return None if form is None else form.negated()
+
     return FieldLeaf(leaf.size, lambda x: value_and_field(x)[1], value_and_field,
-                     what=leaf.what)
+                     what=leaf.what, quadratic=quadratic)
 
 
 def euler_leaf(leaf: FieldLeaf, rule: StepRule) -> UpdateLeaf:
@@ -58,6 +65,7 @@ def euler_leaf(leaf: FieldLeaf, rule: StepRule) -> UpdateLeaf:
                       value_and_update if leaf.knows_objective else None, what=leaf.what)
 
 
+@with_paused_gc
 def map_leaves(thing: Open, algebra: Any, leaf: Callable[[Any], Any],
                functor: Callable[[Any], Any]) -> Any:
     """A functor's action on an open thing: ``leaf`` applied to every leaf, the result
@@ -81,7 +89,8 @@ def _natural(rule: StepRule) -> StepRule:
 
 
 def gradient_flow(problem: OpenProblem) -> OpenContinuousSystem:
-    """The open continuous system ``(S, -grad f, m)`` of an open problem ``(S, f, m)``.
+    """The open continuous system ``(S, -grad f, m)`` of an open problem ``(S, f, m)``,
+    built once per problem (kept on it, so every ``solve`` of one problem shares it).
 
     Also acts on morphisms of the hypergraph category (:mod:`catopt.category`)."""
     if hasattr(problem, "map_open"):
@@ -90,7 +99,8 @@ def gradient_flow(problem: OpenProblem) -> OpenContinuousSystem:
         raise CompositionError(
             f"gradient_flow takes an OpenProblem, got {type(problem).__name__}"
         )
-    return map_leaves(problem, ContinuousAlgebra(), flow_leaf, gradient_flow)
+    return problem.image("gradient_flow", lambda: map_leaves(
+        problem, ContinuousAlgebra(), flow_leaf, gradient_flow))
 
 
 def gradient_descent(problem: OpenProblem, step: float | StepRule | Any) -> Any:

@@ -16,15 +16,18 @@ gradient, coordinates and labels; only the number of calls per step changes.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from catopt.algebra.finset import Space, resolve_ports
 from catopt.algebra.protocol import OpenParts
+from catopt.bulk import with_paused_gc
 from catopt.errors import CompositionError, ObjectiveError
 from catopt.problems.blocks import ObjectiveLeaf
 from catopt.problems.open_problem import OpenProblem, ProblemAlgebra
+from catopt.program.quadratic import Quadratic
 from catopt.validate import mapping
 
 __all__ = ["BoxFamily", "fuse_families"]
@@ -57,6 +60,12 @@ class _MemberLeaf(ObjectiveLeaf):
         :func:`catopt.program.jax.lower`)."""
         return self.family.jax_run([self.member], objectives, grads)
 
+    def quadratic_form(self) -> Quadratic | None:
+        """The box's quadratic form when its family declares one (see
+        :mod:`catopt.program.quadratic`)."""
+        form = self.family.quadratic_form([self.member])
+        return None if form is None else replace(form, value=self.value)
+
 
 class _FusedLeaf(ObjectiveLeaf):
     """A run of a family's boxes evaluated in one batched call (its data rows taken once)."""
@@ -88,6 +97,11 @@ class _FusedLeaf(ObjectiveLeaf):
         :func:`catopt.program.jax.lower`)."""
         return self.family.jax_run(self.members, objectives, grads)
 
+    def quadratic_form(self) -> Quadratic | None:
+        """The boxes' quadratic forms stacked, when their family declares them."""
+        form = self.family.quadratic_form(self.members)
+        return None if form is None else replace(form, value=self.value)
+
 
 class BoxFamily:
     """``N`` boxes sharing one objective, with per-box ``data`` (each array's leading axis has
@@ -98,7 +112,9 @@ class BoxFamily:
     - ``backend="autograd"`` (default): ``objective(X, **data) -> (k,)`` is written over a
       batch axis (``X`` holds ``k`` boxes' states as rows, each data array the matching
       rows), and one autograd call differentiates the sum; ``grad(X, **data) -> (k, n)``,
-      if given, replaces autograd with a batched gradient written by hand.
+      if given, replaces autograd with a batched gradient written by hand, and
+      ``value_and_grad(X, **data) -> (values (k,), grads (k, n))``, if given, computes both
+      in one call (sharing intermediate results such as residuals) whenever both are needed.
     - ``backend="jax"``: ``objective(x, **data_i) -> scalar`` is written for *one* box with
       ``jax.numpy``, and the family is ``jax.vmap`` of ``jax.value_and_grad``, jitted; the
       optional ``grad(x, **data_i) -> (n,)`` is per box too. Such families also run in the
@@ -108,11 +124,16 @@ class BoxFamily:
 
     def __init__(self, objective: Callable[..., Any], space: int | Mapping[str, Any] | Space,
                  ports: Sequence[Any] = (), *, data: Mapping[str, Any], name: str = "family",
-                 grad: Callable[..., Any] | None = None, backend: str = "autograd") -> None:
+                 grad: Callable[..., Any] | None = None, backend: str = "autograd",
+                 value_and_grad: Callable[..., Any] | None = None) -> None:
         if not callable(objective):
             raise ObjectiveError(f"family objective must be callable, got {type(objective)}")
         if grad is not None and not callable(grad):
             raise ObjectiveError(f"family {name!r}: grad must be callable, got {type(grad)}")
+        if value_and_grad is not None and (not callable(value_and_grad) or backend != "autograd"):
+            raise ObjectiveError(f"family {name!r}: value_and_grad must be callable and goes "
+                                 f"with backend='autograd', got {type(value_and_grad)}")
+        self.value_and_grad = value_and_grad
         if backend not in ("autograd", "jax"):
             raise ObjectiveError(f"family {name!r}: backend must be 'autograd' or 'jax', got "
                                  f"{backend!r}")
@@ -144,8 +165,21 @@ class BoxFamily:
     def _setup(self) -> None:
         """Build the batched differentiation (again after unpickling, e.g. on MPI ranks)."""
         grad = self.grad
+        fused = getattr(self, "value_and_grad", None)  # absent in families pickled before it
         if self.backend == "jax":
             self._jax_setup()
+        elif fused is not None:  # values and gradients in one call, written by hand
+
+            def checked(X: np.ndarray, d: Mapping[str, Any]) -> tuple[Any, Any]:
+                v, g = fused(X, **d)
+                v = np.asarray(v, dtype=float)
+                if v.shape != (len(X),):
+                    raise ObjectiveError(f"family {self.name!r}: value_and_grad returned "
+                                         f"values of shape {v.shape}, expected one per box "
+                                         f"({len(X)},)")
+                return float(np.sum(v)), g
+
+            self._vg = checked
         elif grad is None:
             import autograd  # lazily: import catopt does not pay for autograd
 
@@ -223,6 +257,12 @@ class BoxFamily:
     def __len__(self) -> int:
         return self.size
 
+    def quadratic_form(self, members: list[int]) -> Quadratic | None:
+        """The quadratic form of boxes ``members`` stacked (one block per box), if the family
+        knows its objective to be quadratic: None here; see
+        :class:`~catopt.problems.quadratic.QuadraticFamily`."""
+        return None
+
     def jax_run(self, members: list[int], objectives: Any = None,
                 grads: Any = None) -> tuple[Any, int, dict[str, Any]]:
         """The JAX form of boxes ``members``: ``(vg, k, data)`` with ``vg(X, d) -> (values (k,),
@@ -261,6 +301,7 @@ class BoxFamily:
                                    f"for: {sorted(given)})")
         return given[self.name]
 
+    @with_paused_gc
     def problems(self) -> list[OpenProblem]:
         """One open problem per box, in order."""
         alg = ProblemAlgebra()
@@ -272,6 +313,7 @@ class BoxFamily:
         return f"BoxFamily({self.name!r}, boxes={self.size}, n={self.space.n})"
 
 
+@with_paused_gc
 def fuse_families(problem: OpenProblem) -> OpenProblem:
     """The same problem with each run of consecutive boxes of one family fused into one
     batched block (one autograd call per run and step instead of one per box)."""

@@ -39,6 +39,7 @@ class Open:
         self.parts = parts
         self.algebra = algebra
         self._program: Program | None = None
+        # ``_images``, the kept images of functors (see :meth:`image`), is made on first use
 
     @classmethod
     def assembled(cls, parts: OpenParts, algebra: UWDAlgebra) -> Any:
@@ -70,6 +71,26 @@ class Open:
         if self._program is None:
             self._program = Program.of(self.parts, self.algebra.ring)
         return self._program
+
+    def image(self, key: str, build: Any) -> Any:
+        """``build()``, computed once per object and kept under ``key``: the images of an
+        open thing under a functor that depends on nothing else (``gradient_flow``), so
+        that every ``solve`` of one problem shares one flow and its compiled program. Open
+        things are immutable (``with_parts`` makes a new one), so the kept image stays valid.
+        """
+        images = self.__dict__.setdefault("_images", {})  # on first use: most objects never
+        if key not in images:
+            images[key] = build()
+        return images[key]
+
+    def __getstate__(self) -> dict[str, Any]:
+        # the compiled program and the images are caches: rebuilt where they are used (an
+        # MPI rank builds its own share), not shipped
+        return {k: v for k, v in self.__dict__.items() if k not in ("_program", "_images")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._program = None
 
     # -- the space ----------------------------------------------------------------------------
     @property

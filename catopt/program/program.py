@@ -15,7 +15,9 @@ objectives add and gradients push forward (:meth:`value_and_grad`), vector field
 forward (:meth:`value_and_field`), discrete updates push increments (:meth:`value_and_update`:
 ``u(y) = y + phi_*((sum_b u_b)(phi^* y) - phi^* y)``). Every engine (in-process, MPI ranks
 through :meth:`restrict`, JAX through :func:`~catopt.program.jax.lower`) evaluates composites
-through a Program.
+through a Program. Leaves that declare a quadratic objective are evaluated together as one
+sparse product by :meth:`value`, :meth:`value_and_grad` and :meth:`value_and_field`
+(:mod:`catopt.program.quadratic`); :meth:`run` is always the generic kernel.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from catopt.algebra.gluing import pullback, pushforward
 from catopt.algebra.protocol import OpenParts
 from catopt.algebra.ring import REAL, Ring
 from catopt.errors import CatoptError, ObjectiveError
+from catopt.program.quadratic import CompiledQuadratic, compile_quadratic
 
 __all__ = ["Program", "in_leaf"]
 
@@ -60,12 +63,16 @@ class Program:
         (one leaf on the whole state).
     ring
         The coefficient ring of the scatter-adds.
+    compile
+        Whether :meth:`value`, :meth:`value_and_grad` and :meth:`value_and_field` evaluate
+        the leaves that declare a quadratic form as one sparse operator (:attr:`compiled`);
+        False keeps every leaf on the generic kernel.
     """
 
-    __slots__ = ("n", "leaves", "leaf_names", "index", "ring", "offsets", "_offs")
+    __slots__ = ("n", "leaves", "leaf_names", "index", "ring", "offsets", "_offs", "_quad")
 
     def __init__(self, n: int, leaves: Sequence[Any], leaf_names: Sequence[str],
-                 index: np.ndarray | None, ring: Ring = REAL) -> None:
+                 index: np.ndarray | None, ring: Ring = REAL, *, compile: bool = True) -> None:
         self.n = int(n)
         self.leaves = tuple(leaves)
         self.leaf_names = tuple(leaf_names)
@@ -74,6 +81,8 @@ class Program:
         sizes = [leaf.size for leaf in self.leaves]
         self.offsets = np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)]).astype(np.int64)
         self._offs: list[int] = self.offsets.tolist()  # for the per-leaf loop
+        #: the compiled quadratic leaves: False until first needed, None when there are none
+        self._quad: CompiledQuadratic | None | bool = False if compile else None
 
     @classmethod
     def of(cls, parts: OpenParts, ring: Ring = REAL) -> Program:
@@ -131,20 +140,45 @@ class Program:
         return pushforward(self.index, v, self.n, self.ring)
 
     # -- the kernels of the algebras ----------------------------------------------------------
+    @property
+    def compiled(self) -> CompiledQuadratic | None:
+        """The program's quadratic leaves compiled into one sparse operator (built on first
+        use; None when no leaf declares a quadratic form): see
+        :mod:`catopt.program.quadratic`. :meth:`value`, :meth:`value_and_grad` and
+        :meth:`value_and_field` use it; :meth:`run` (and so the MPI ranks) never does."""
+        if self._quad is False:
+            self._quad = compile_quadratic(self)
+        return self._quad  # type: ignore[return-value]
+
+    def _vector(self, y: np.ndarray, method: str) -> tuple[float | None, np.ndarray]:
+        """``(total, phi_* outs)`` of the leaves' ``method``, the quadratic ones compiled."""
+        q = self.compiled
+        if q is None:
+            total, _, out = self.run(y, method)
+            return total, self.scatter(out)  # type: ignore[arg-type]
+        v, g = q.evaluate(y)
+        if q.rest is None:
+            return v, g
+        total, rest = q.rest._vector(y, method)
+        g += rest
+        return (None if total is None else total + v), g
+
     def value(self, y: np.ndarray) -> float:
         """The objective ``f(y) = sum_b f_b(phi^* y)``."""
-        return float(self.run(y, "value", vector=False)[0])  # type: ignore[arg-type]
+        q = self.compiled
+        if q is None:
+            return float(self.run(y, "value", vector=False)[0])  # type: ignore[arg-type]
+        v = q.evaluate(y)[0]
+        return v if q.rest is None else v + q.rest.value(y)
 
     def value_and_grad(self, y: np.ndarray) -> tuple[float, np.ndarray]:
         """``(f(y), grad f(y))`` with ``grad f = phi_* (sum_b grad f_b)(phi^* y)``."""
-        total, _, gs = self.run(y, "value_and_grad")
-        return total, self.scatter(gs)  # type: ignore[return-value, arg-type]
+        return self._vector(y, "value_and_grad")  # type: ignore[return-value]
 
     def value_and_field(self, y: np.ndarray) -> tuple[float | None, np.ndarray]:
         """The vector field ``v(y) = phi_* (sum_b v_b)(phi^* y)`` and the objective when every
         leaf knows one (gradient systems do)."""
-        total, _, vs = self.run(y, "value_and_field")
-        return total, self.scatter(vs)  # type: ignore[arg-type]
+        return self._vector(y, "value_and_field")
 
     def value_and_update(self, y: np.ndarray, t: int) -> tuple[float | None, np.ndarray]:
         """The update ``u(y) = y + phi_*((sum_b u_b)(phi^* y) - phi^* y)`` at iteration

@@ -40,11 +40,16 @@ class Potential:
         The edge stalk dimensions the potential accepts (None: any).
     convex
         Whether every ``U_e`` is convex (ADMM's guarantees need it).
+    hessian
+        For a quadratic potential ``U_e(y) = 1/2 y^T W y``: ``hessian(d_e) -> W``, the
+        constant ``(d_e, d_e)`` Hessian; the sheaf's problem then compiles its edges into
+        one sparse operator (see :func:`~catopt.sheaves.to_problem`). None: not quadratic.
     """
 
     def __init__(self, value: Callable[[Any], Any], grad: Callable[[Any], Any] | None = None,
                  *, name: str = "potential", dims: Callable[[int], bool] | None = None,
-                 convex: bool = False) -> None:
+                 convex: bool = False,
+                 hessian: Callable[[int], np.ndarray] | None = None) -> None:
         if not callable(value) or (grad is not None and not callable(grad)):
             raise SheafError(f"potential {name!r}: value and grad must be callable")
         self.value = value
@@ -52,6 +57,7 @@ class Potential:
         self.name = name
         self.accepts = dims
         self.convex = convex
+        self.hessian = hessian
 
     def values(self, Y: Any) -> Any:
         return self.value(Y)
@@ -77,7 +83,9 @@ class Potential:
                          lambda Y: a.grads(Y) + b.grads(Y), name=f"{a.name} + {b.name}",
                          dims=lambda d: (a.accepts is None or a.accepts(d))
                          and (b.accepts is None or b.accepts(d)),
-                         convex=a.convex and b.convex)
+                         convex=a.convex and b.convex,
+                         hessian=None if a.hessian is None or b.hessian is None
+                         else lambda d: a.hessian(d) + b.hessian(d))  # type: ignore[misc]
 
     def __repr__(self) -> str:
         return f"Potential({self.name!r})"
@@ -107,8 +115,11 @@ def quadratic(coords: Sequence[int] | None = None, weight: float = 1.0) -> Poten
         G[:, c] = w * Y[:, c]
         return G
 
+    def hessian(d: int) -> np.ndarray:  # w times the count of each coordinate in c
+        return np.diag(w * np.bincount(np.arange(d)[c], minlength=d).astype(float))
+
     return Potential(value, grad, name=f"quadratic{'' if coords is None else list(coords)}",
-                     dims=lambda d: d >= need, convex=True)
+                     dims=lambda d: d >= need, convex=True, hessian=hessian)
 
 
 def distance(r: float, coords: Sequence[int] | None = None) -> Potential:

@@ -6,7 +6,11 @@ composite's objective is ``U(delta x - b)`` and its gradient is the (nonlinear) 
 Laplacian ``delta^T grad U(delta x - b)``. For ``U_e = 1/2 |.|^2`` that is
 ``L x - delta^T b``: gradient descent on the composite (``co.solve``) *is* sheaf diffusion,
 on any engine. Edges of one shape signature and one potential form one
-:class:`~catopt.BoxFamily`, so each such group is one batched call per step.
+:class:`~catopt.BoxFamily`, so each such group is one batched call per step; for a quadratic
+potential (``1/2 y^T W y``, e.g. :func:`~catopt.sheaves.quadratic`) it is a
+:class:`~catopt.problems.quadratic.LeastSquaresFamily`, which the program compiles with the
+other quadratic edges into one sparse operator: the step is then one product with the
+(weighted) sheaf Laplacian, ``L x - delta^T b``, assembled once.
 """
 
 from __future__ import annotations
@@ -15,8 +19,10 @@ from typing import Any
 
 import numpy as np
 
+from catopt.bulk import with_paused_gc
 from catopt.problems import OpenProblem, compose
 from catopt.problems.family import BoxFamily, fuse_families
+from catopt.problems.quadratic import LeastSquaresFamily
 from catopt.sheaves.potentials import Potential, edge_potentials
 from catopt.sheaves.sheaf import Sheaf
 from catopt.wiring import UWD, UWDBuilder
@@ -40,6 +46,7 @@ def edge_family_order(sheaf: Sheaf, potential: Any = None) -> list[tuple[Potenti
     return runs
 
 
+@with_paused_gc
 def to_uwd(sheaf: Sheaf, potential: Any = None) -> UWD:
     """The UWD of a sheaf: one junction per vertex (shape ``(d_v,)``, all exposed as outer
     ports in vertex order), one box per edge with ports ``(u, v)``; boxes are grouped by
@@ -61,6 +68,16 @@ def to_uwd(sheaf: Sheaf, potential: Any = None) -> UWD:
 
 def _family(pot: Potential, du: int, dv: int, name: str, data: dict[str, np.ndarray]
             ) -> BoxFamily:
+    """The edges of one run as a family: a quadratic family (``A = [F_u, -F_v]``, weight
+    the potential's Hessian) when the potential is quadratic, else a batched family whose
+    value and gradient share one residual."""
+    if pot.hessian is not None:
+        A = np.concatenate([data["Fu"], -data["Fv"]], axis=2)
+        W = pot.hessian(A.shape[1])
+        return LeastSquaresFamily({"xu": (du,), "xv": (dv,)}, ["xu", "xv"], A=A, b=data["b"],
+                                  weight=None if np.array_equal(W, np.eye(len(W))) else W,
+                                  name=name)
+
     def residual(X: np.ndarray, Fu: np.ndarray, Fv: np.ndarray, b: np.ndarray) -> np.ndarray:
         return (np.einsum("kij,kj->ki", Fu, X[:, :du])
                 - np.einsum("kij,kj->ki", Fv, X[:, du:]) - b)
@@ -68,15 +85,23 @@ def _family(pot: Potential, du: int, dv: int, name: str, data: dict[str, np.ndar
     def objective(X: np.ndarray, Fu: np.ndarray, Fv: np.ndarray, b: np.ndarray) -> Any:
         return pot.values(residual(X, Fu, Fv, b))
 
-    def grad(X: np.ndarray, Fu: np.ndarray, Fv: np.ndarray, b: np.ndarray) -> np.ndarray:
-        G = pot.grads(residual(X, Fu, Fv, b))
+    def pulled(G: np.ndarray, Fu: np.ndarray, Fv: np.ndarray) -> np.ndarray:
         return np.concatenate([np.einsum("kji,kj->ki", Fu, G),
                                -np.einsum("kji,kj->ki", Fv, G)], axis=1)
 
+    def grad(X: np.ndarray, Fu: np.ndarray, Fv: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return pulled(pot.grads(residual(X, Fu, Fv, b)), Fu, Fv)
+
+    def value_and_grad(X: np.ndarray, Fu: np.ndarray, Fv: np.ndarray, b: np.ndarray
+                       ) -> tuple[Any, np.ndarray]:
+        Y = residual(X, Fu, Fv, b)
+        return pot.values(Y), pulled(pot.grads(Y), Fu, Fv)
+
     return BoxFamily(objective, {"xu": (du,), "xv": (dv,)}, ["xu", "xv"], data=data,
-                     name=name, grad=grad)
+                     name=name, grad=grad, value_and_grad=value_and_grad)
 
 
+@with_paused_gc
 def to_problem(sheaf: Sheaf, b: Any = None, potential: Any = None) -> OpenProblem:
     """The composite open problem ``x -> U(delta x - b) = sum_e U_e(F_u x_u - F_v x_v - b_e)``.
 

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from catopt.errors import CatoptError, ObjectiveError
+from catopt.program.quadratic import Quadratic
 
 __all__ = ["FieldLeaf", "UpdateLeaf", "FieldBlock", "UpdateBlock"]
 
@@ -35,7 +36,7 @@ def _call(fn: Callable[..., Any], what: str, *args: Any) -> Any:
 class FieldLeaf:
     """A leaf vector field ``v: R^size -> R^size`` (continuous time)."""
 
-    __slots__ = ("size", "_field", "_value_and_field", "what")
+    __slots__ = ("size", "_field", "_value_and_field", "what", "quadratic")
 
     def __init__(
         self,
@@ -43,11 +44,20 @@ class FieldLeaf:
         field: Callable[[np.ndarray], Any],
         value_and_field: Callable[[np.ndarray], tuple[float | None, np.ndarray]] | None = None,
         what: str = "vector field",
+        quadratic: Callable[[], Quadratic | None] | None = None,
     ) -> None:
         self.size = size
         self._field = field
         self._value_and_field = value_and_field
         self.what = what
+        #: ``quadratic() -> Quadratic | None``, the objective's quadratic form with ``sign``
+        #: giving the field, when known (the flow of a quadratic leaf), asked for only when a
+        #: program compiles its quadratic leaves into one sparse operator
+        self.quadratic = quadratic
+
+    def quadratic_form(self) -> Quadratic | None:
+        """See :mod:`catopt.program.quadratic`."""
+        return None if self.quadratic is None else self.quadratic()
 
     @property
     def knows_objective(self) -> bool:

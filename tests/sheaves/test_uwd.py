@@ -73,3 +73,50 @@ def test_diffusion_on_the_mpi_engine_equals_local() -> None:
     local = co.solve(p, x0, step=0.05, steps=30, engine="local")
     remote = co.solve(p, x0, step=0.05, steps=30, engine="mpi", workers=2)
     np.testing.assert_allclose(remote.x, local.x, atol=1e-12)
+
+
+@pytest.mark.parametrize("pot", [quadratic(), quadratic([1, 0], weight=2.5),
+                                 quadratic([0, 0, 2]), quadratic() + quadratic([1], 3.0)],
+                         ids=["plain", "weighted", "repeated-coords", "sum"])
+def test_a_quadratic_potential_s_hessian_is_its_own(pot) -> None:
+    """``hessian(d)`` is the Hessian of ``values`` (recomputed from values at unit vectors:
+    ``U(e_i + e_j) - U(e_i) - U(e_j)``), so the compiled edges are the potential's."""
+    d = 3
+    W = pot.hessian(d)
+    E = np.eye(d)
+    U = lambda y: float(pot.values(y[None, :])[0])  # noqa: E731
+    ref = np.array([[U(E[i] + E[j]) - U(E[i]) - U(E[j]) if i != j else 2 * U(E[i])
+                     for j in range(d)] for i in range(d)])
+    np.testing.assert_allclose(W, ref, atol=1e-12)
+    assert distance(1.0).hessian is None and (quadratic() + distance(1.0)).hessian is None
+
+
+@given(sheaves)
+def test_weighted_quadratic_edges_compile_to_the_weighted_laplacian(case) -> None:
+    s, dims, edges = case
+    D = dense_coboundary(dims, edges)
+    rng = np.random.default_rng(5)
+    w = rng.uniform(0.5, 2.0, s.n_edges)
+    pots = [quadratic(weight=float(w[k])) for k in range(s.n_edges)]
+    b = rng.standard_normal(s.m)
+    p = to_problem(s, b, pots)
+    assert p.program.compiled is not None and p.program.compiled.rest is None
+    Wd = np.repeat(w, s.edge_dims)  # each edge's weight on each of its coordinates
+    x = rng.standard_normal(s.n)
+    np.testing.assert_allclose(p.gradient(x), D.T @ (Wd * (D @ x - b)), atol=1e-9)
+    r = D @ x - b
+    assert p.objective(x) == pytest.approx(0.5 * r @ (Wd * r), rel=1e-10, abs=1e-10)
+    np.testing.assert_allclose(co.gradient_flow(p).vector_field(x), -p.gradient(x), atol=1e-12)
+
+
+def test_the_flow_of_a_problem_is_built_once_and_not_pickled() -> None:
+    cloudpickle = pytest.importorskip("cloudpickle")
+    s = random_sheaf(6, 9, 2, 2, 1)
+    p = to_problem(s, np.ones(s.m))
+    f = co.gradient_flow(p)
+    assert co.gradient_flow(p) is f and f.program.compiled is not None
+    q = cloudpickle.loads(cloudpickle.dumps(p))
+    assert q.program is not p.program and co.gradient_flow(q) is not f
+    x = np.random.default_rng(0).standard_normal(s.n)
+    np.testing.assert_allclose(co.gradient_flow(q).vector_field(x), f.vector_field(x))
+    assert co.gradient_flow(p.with_ports([])) is not f
