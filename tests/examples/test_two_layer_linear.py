@@ -72,10 +72,10 @@ def test_reductions_are_exact() -> None:
     A, B = tl.reduce_width(W1, W2)
     assert A.shape == (3, 4, 7) and B.shape == (3, 7, 3)
     np.testing.assert_allclose(A @ B, W1 @ W2, atol=1e-12)
-    np.testing.assert_allclose(A @ tl._t(A), W1 @ tl._t(W1), atol=1e-12)
-    np.testing.assert_allclose(tl._t(B) @ B, tl._t(W2) @ W2, atol=1e-12)
-    d_full = np.linalg.eigvalsh(tl._t(W1) @ W1 - W2 @ tl._t(W2))
-    d_red = np.linalg.eigvalsh(tl._t(A) @ A - B @ tl._t(B))
+    np.testing.assert_allclose(A @ np.swapaxes(A, -1, -2), W1 @ np.swapaxes(W1, -1, -2), atol=1e-12)
+    np.testing.assert_allclose(np.swapaxes(B, -1, -2) @ B, np.swapaxes(W2, -1, -2) @ W2, atol=1e-12)
+    d_full = np.linalg.eigvalsh(np.swapaxes(W1, -1, -2) @ W1 - W2 @ np.swapaxes(W2, -1, -2))
+    d_red = np.linalg.eigvalsh(np.swapaxes(A, -1, -2) @ A - B @ np.swapaxes(B, -1, -2))
     np.testing.assert_allclose(np.sort(d_full[np.abs(d_full) > 1e-9]),
                                np.sort(d_red[np.abs(d_red) > 1e-9]), atol=1e-10)
     Yn = Y + 0.1 * np.random.default_rng(1).standard_normal(Y.shape)   # not realizable
@@ -84,7 +84,7 @@ def test_reductions_are_exact() -> None:
     E, Et = Yn - X @ W, Yt - R @ W
     np.testing.assert_allclose(0.5 * np.sum(E**2, axis=(1, 2)),
                                0.5 * np.sum(Et**2, axis=(1, 2)) + L_star, rtol=1e-12)
-    np.testing.assert_allclose(tl._t(X) @ E, tl._t(R) @ Et, atol=1e-10)
+    np.testing.assert_allclose(np.swapaxes(X, -1, -2) @ E, np.swapaxes(R, -1, -2) @ Et, atol=1e-10)
     for i in range(3):
         c_full = xu_constants(X[i], Yn[i], W1[i], W2[i])
         c_red = xu_constants(R[i], Yt[i], A[i], B[i])
