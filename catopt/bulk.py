@@ -9,35 +9,19 @@ measured at 23 s with the collector on and 10 s with it paused (1.9 s against 1.
 box families, the gradient functor, the sheaf's diagram) are decorated with
 :func:`with_paused_gc` (a plain wrapper: the builders recurse, and a ``contextlib`` manager
 per call cost 6 us); they create no reference cycles that need collecting, and the collector
-resumes after them. :func:`paused_gc` is the same for a block.
+resumes after them.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["paused_gc", "with_paused_gc"]
+__all__ = ["with_paused_gc"]
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-@contextlib.contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector for the block (if it is on), and resume it after,
-    even when the block raises. Nested uses pause once; reference counting still frees
-    objects as usual."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def with_paused_gc(fn: F) -> F:

@@ -11,34 +11,7 @@ import numpy as np
 import pytest
 
 import catopt as co
-from catopt.bulk import paused_gc, with_paused_gc
-
-
-def resumes(pause) -> bool:
-    """Whether ``pause`` turns the collector off inside and back on after, in every case."""
-    assert gc.isenabled()
-    with pause():
-        inside = gc.isenabled()
-        with pause():
-            pass
-        nested = gc.isenabled()
-    ok = not inside and not nested and gc.isenabled()
-    with contextlib.suppress(ValueError), pause():
-        raise ValueError("inside")
-    ok = ok and gc.isenabled()
-    gc.enable()  # whatever a broken version left behind
-    gc.disable()
-    try:
-        with pause():
-            pass
-        ok = ok and not gc.isenabled()  # off before: left off
-    finally:
-        gc.enable()
-    return ok
-
-
-def test_paused_gc_resumes() -> None:
-    assert resumes(paused_gc)
+from catopt.bulk import with_paused_gc
 
 
 def decorated_resumes(decorator) -> bool:
