@@ -14,20 +14,27 @@ saddle point, ``x - z -> 0`` and the objective converges to the optimum for ever
 (Boyd et al. 2011, section 3.2). :func:`nonconvex_admm` replaces the projection by a
 minimization of ``U(delta z - b) + rho/2 |z - (x + u)|^2`` for nonconvex edge potentials; it
 has **no convergence guarantee** (as AO.jl's ``NonConvexADMM``).
+
+The iteration is written once, as an open discrete system (:func:`admm_system`, the z-step a
+parameter), and run by the one driver (:func:`run_admm`: residual stopping, divergence,
+checkpoints, Ctrl-C) or, a fixed number of times, by ``simulate`` (the multi-agent MPC).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 
+from catopt.engines.systems import run_system
 from catopt.sheaves.errors import SheafError
 from catopt.sheaves.sheaf import Sheaf
+from catopt.systems.open_system import OpenDiscreteSystem
 
-__all__ = ["Agent", "QuadraticAgent", "ADMMResult", "admm", "nonconvex_admm", "admm_step"]
+__all__ = ["Agent", "QuadraticAgent", "ADMMResult", "admm", "nonconvex_admm", "admm_system",
+           "run_admm", "projection", "x_step", "check_agents", "diffuse"]
 
 
 class Agent(Protocol):
@@ -78,7 +85,8 @@ class ADMMResult:
     converged: bool = False
 
 
-def _check_agents(sheaf: Sheaf, agents: Sequence[Any]) -> list[Any]:
+def check_agents(sheaf: Sheaf, agents: Sequence[Any]) -> list[Any]:
+    """``agents`` as a list, one per vertex of ``sheaf``, each with a ``prox(w, rho)``."""
     agents = list(agents)
     if len(agents) != sheaf.n_vertices:
         raise SheafError(f"{len(agents)} agents for a sheaf of {sheaf.n_vertices} vertices")
@@ -88,10 +96,11 @@ def _check_agents(sheaf: Sheaf, agents: Sequence[Any]) -> list[Any]:
     return agents
 
 
-def _x_step(sheaf: Sheaf, agents: list[Any], w: np.ndarray, rho: float) -> np.ndarray:
+def x_step(sheaf: Sheaf, agents: list[Any], w: np.ndarray, rho: float) -> np.ndarray:
+    """The x-step: every agent's ``prox(w_v, rho)``, independent of the others."""
     o = sheaf.vertex_offsets
     x = np.empty_like(w)
-    for i, a in enumerate(agents):  # independent: one per agent, in parallel in principle
+    for i, a in enumerate(agents):  # independent: one per agent
         xi = np.asarray(a.prox(w[o[i]:o[i + 1]], rho), dtype=float).ravel()
         if xi.shape != (o[i + 1] - o[i],):
             raise SheafError(f"the prox of vertex {sheaf.vertex_names[i]!r} returned shape "
@@ -111,83 +120,127 @@ def diffuse(sheaf: Sheaf, w: np.ndarray, b: np.ndarray, steps: int,
     if step is None:
         L = sheaf.laplacian()
         step = 1.0 / max(float(abs(L).sum(axis=1).max()), 1e-300)
-    return solve(to_problem(sheaf, b), w, step=step, steps=steps, engine=engine).x
+    return solve(to_problem(sheaf, b), w, step=step, steps=steps, engine=engine,
+                 progress=False).x
 
 
-def admm_step(sheaf: Sheaf, agents: list[Any], z: np.ndarray, u: np.ndarray, b: np.ndarray,
-              rho: float, z_step: str | int = "exact") -> tuple[np.ndarray, np.ndarray,
-                                                                np.ndarray]:
-    """One ADMM iteration: ``(x, z, u)`` from ``(z, u)``."""
-    x = _x_step(sheaf, agents, z - u, rho)
+def projection(sheaf: Sheaf, b: np.ndarray, z_step: str | int = "exact"
+               ) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """The convex z-step ``(w, z) -> Pi_S(w)``, ``S = {z : delta z = b}``: the exact projection
+    (``"exact"``) or ``k`` steps of sheaf diffusion from ``w`` (a positive int)."""
     if z_step == "exact":
-        z_new = sheaf.project(x + u, b)
-    elif isinstance(z_step, (int, np.integer)) and not isinstance(z_step, bool) and z_step > 0:
-        z_new = diffuse(sheaf, x + u, b, int(z_step))
-    else:
-        raise SheafError(f"z_step must be 'exact' or a positive number of diffusion steps, got "
-                         f"{z_step!r}")
-    return x, z_new, u + x - z_new
+        return lambda w, z: sheaf.project(w, b)
+    if isinstance(z_step, (int, np.integer)) and not isinstance(z_step, bool) and z_step > 0:
+        return lambda w, z: diffuse(sheaf, w, b, int(z_step))
+    raise SheafError(f"z_step must be 'exact' or a positive number of diffusion steps, got "
+                     f"{z_step!r}")
+
+
+def admm_system(sheaf: Sheaf, agents: Sequence[Any], rho: float,
+                z_step: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> OpenDiscreteSystem:
+    """One ADMM iteration as an open discrete system on the state ``(z, u, x, z_prev)``:
+    ``x = prox(z - u)`` (per agent), ``z = z_step(x + u, z)`` (the z-step sees the previous
+    ``z``, to warm-start an inner solver), ``u = u + x - z``; ``x`` and the
+    previous ``z`` are kept so that the residuals of the last iteration can be read off the
+    state. :func:`run_admm` runs it through the one driver."""
+    agents = check_agents(sheaf, agents)
+    rho = _positive(rho, "rho")
+    n = sheaf.n
+
+    def update(s: np.ndarray) -> np.ndarray:
+        z, u = s[:n], s[n:2 * n]
+        x = x_step(sheaf, agents, z - u, rho)
+        z_new = np.asarray(z_step(x + u, z), dtype=float)
+        return np.concatenate([z_new, u + x - z_new, x, z])
+
+    return OpenDiscreteSystem(update, {"z": (n,), "u": (n,), "x": (n,), "z_prev": (n,)},
+                              name="admm")
+
+
+def _positive(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not (np.isfinite(value) and value > 0):
+        raise SheafError(f"{name} must be a positive number, got {value!r}")
+    return float(value)
+
+
+def run_admm(system: OpenDiscreteSystem, rho: float, iters: int, *, tol: float | None = None,
+             z0: Any = None, u0: Any = None, **options: Any) -> ADMMResult:
+    """Iterate an :func:`admm_system` from ``(z0, u0)`` through
+    :func:`~catopt.engines.systems.run_system` (divergence, checkpoints, Ctrl-C), recording
+    the primal residual ``|x - z|`` and the dual residual ``rho |z - z_prev|`` of every
+    iteration, and stopping once both are at most ``tol``."""
+    n = system.n // 4
+    s0 = np.zeros(system.n)
+    if z0 is not None:
+        s0[:n] = z0
+        s0[3 * n:] = z0
+    if u0 is not None:
+        s0[n:2 * n] = u0
+    res = ADMMResult(s0[:n].copy(), s0[:n].copy(), s0[n:2 * n].copy(), 0)
+
+    def residuals(s: np.ndarray) -> bool:
+        res.primal.append(float(np.linalg.norm(s[2 * n:3 * n] - s[:n])))
+        res.dual.append(float(rho * np.linalg.norm(s[:n] - s[3 * n:])))
+        return tol is not None and res.primal[-1] <= tol and res.dual[-1] <= tol
+
+    def watch(t: int, s: np.ndarray, value: float, norm: float) -> bool:
+        return t > 0 and residuals(s)  # the residuals of the iteration that made s
+
+    options.setdefault("progress", False)
+    out = run_system(system, s0, int(iters), callback=watch, **options)
+    s = out.x
+    if out.iterations > len(res.primal):  # the last state, not seen by the callback
+        residuals(s)
+    res.x, res.z, res.u = s[2 * n:3 * n].copy(), s[:n].copy(), s[n:2 * n].copy()
+    res.iterations = out.iterations
+    res.converged = bool(tol is not None and res.primal and res.primal[-1] <= tol
+                         and res.dual[-1] <= tol)
+    return res
 
 
 def admm(sheaf: Sheaf, agents: Sequence[Any], *, b: Any = None, rho: float = 1.0,
          iters: int = 1000, tol: float | None = 1e-10, z_step: str | int = "exact",
-         z0: Any = None, u0: Any = None) -> ADMMResult:
+         z0: Any = None, u0: Any = None, **options: Any) -> ADMMResult:
     """Scaled ADMM for ``min sum_v f_v(x_v) s.t. delta x = b`` (module docstring).
 
     ``agents[i]`` is the agent of vertex ``i`` (``prox(w, rho)``); stops after ``iters``
-    iterations or once the primal and dual residuals are both at most ``tol``.
+    iterations or once the primal and dual residuals are both at most ``tol``. ``options``
+    go to the driver (``checkpoint``, ``progress``).
     """
-    agents = _check_agents(sheaf, agents)
-    if not (isinstance(rho, (int, float)) and rho > 0 and np.isfinite(rho)):
-        raise SheafError(f"rho must be a positive number, got {rho!r}")
-    target = sheaf.target(b)
-    z = np.zeros(sheaf.n) if z0 is None else sheaf.check_cochain(z0, 0, "z0").copy()
-    u = np.zeros(sheaf.n) if u0 is None else sheaf.check_cochain(u0, 0, "u0").copy()
-    res = ADMMResult(z, z, u, 0)
-    for k in range(int(iters)):
-        x, z_new, u = admm_step(sheaf, agents, z, u, target, rho, z_step)
-        res.primal.append(float(np.linalg.norm(x - z_new)))
-        res.dual.append(float(rho * np.linalg.norm(z_new - z)))
-        z = z_new
-        res.x, res.z, res.u, res.iterations = x, z, u, k + 1
-        if tol is not None and res.primal[-1] <= tol and res.dual[-1] <= tol:
-            res.converged = True
-            break
-    return res
+    system = admm_system(sheaf, agents, rho, projection(sheaf, sheaf.target(b), z_step))
+    return run_admm(system, rho, iters, tol=tol, z0=_cochain(sheaf, z0, "z0"),
+                    u0=_cochain(sheaf, u0, "u0"), **options)
+
+
+def _cochain(sheaf: Sheaf, v: Any, what: str) -> np.ndarray | None:
+    return None if v is None else sheaf.check_cochain(v, 0, what)
 
 
 def nonconvex_admm(sheaf: Sheaf, agents: Sequence[Any], potential: Any, *, b: Any = None,
                    rho: float = 1.0, iters: int = 100, z0: Any = None, u0: Any = None,
-                   z_iters: int = 200) -> ADMMResult:
+                   z_iters: int = 200, **options: Any) -> ADMMResult:
     """ADMM whose z-step minimizes ``U(delta z - b) + rho/2 |z - (x + u)|^2`` (L-BFGS, warm
-    started) for edge potentials ``U`` that may be nonconvex. **No convergence guarantee**:
-    the set it approaches is not convex; it is a heuristic, as in AO.jl."""
+    started at the previous ``z``) for edge potentials ``U`` that may be nonconvex. **No convergence
+    guarantee**: the set it approaches is not convex; it is a heuristic, as in AO.jl."""
     from scipy.optimize import minimize
 
     from catopt.sheaves.potentials import edge_potentials
 
-    agents = _check_agents(sheaf, agents)
     pots = edge_potentials(sheaf, potential)
     target = sheaf.target(b)
     D = sheaf.coboundary()
-    z = np.zeros(sheaf.n) if z0 is None else sheaf.check_cochain(z0, 0, "z0").copy()
-    u = np.zeros(sheaf.n) if u0 is None else sheaf.check_cochain(u0, 0, "u0").copy()
-    res = ADMMResult(z, z, u, 0)
-    for k in range(int(iters)):
-        x = _x_step(sheaf, agents, z - u, rho)
-        w = x + u
+    r_ = _positive(rho, "rho")
 
-        def fg(zz: np.ndarray, w: np.ndarray = w) -> tuple[float, np.ndarray]:
+    def z_step(w: np.ndarray, z: np.ndarray) -> np.ndarray:
+        def fg(zz: np.ndarray) -> tuple[float, np.ndarray]:
             r = D @ zz - target
             d = zz - w
-            return (pots.value(r) + 0.5 * rho * float(d @ d),
-                    D.T @ pots.grad(r) + rho * d)
+            return (pots.value(r) + 0.5 * r_ * float(d @ d), D.T @ pots.grad(r) + r_ * d)
 
-        z_new = minimize(fg, z, jac=True, method="L-BFGS-B",
-                         options={"maxiter": z_iters, "gtol": 1e-10}).x
-        u = u + x - z_new
-        res.primal.append(float(np.linalg.norm(x - z_new)))
-        res.dual.append(float(rho * np.linalg.norm(z_new - z)))
-        z = z_new
-        res.x, res.z, res.u, res.iterations = x, z, u, k + 1
-    return res
+        return minimize(fg, z, jac=True, method="L-BFGS-B",
+                        options={"maxiter": z_iters, "gtol": 1e-10}).x
+
+    system = admm_system(sheaf, agents, rho, z_step)
+    return run_admm(system, rho, iters, z0=_cochain(sheaf, z0, "z0"),
+                    u0=_cochain(sheaf, u0, "u0"), **options)

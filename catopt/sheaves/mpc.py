@@ -254,11 +254,12 @@ def run_mpc(sheaf: Sheaf, agents: Sequence[MPCAgent], steps: int, *, b: Any = No
         keeps ``|rho u_t| <= M``; the coupling is met exactly at convergence when ``M``
         exceeds every step's optimal multiplier norm.
     """
-    from catopt.sheaves.admm import _check_agents, _x_step
+    from catopt.engines.simulate import simulate
+    from catopt.sheaves.admm import admm_system, check_agents
     from catopt.sheaves.horizon import horizon_sheaf, horizon_steps, horizon_target
     from catopt.sheaves.penalty import prox_distance
 
-    agents = _check_agents(sheaf, agents)
+    agents = check_agents(sheaf, agents)
     for v, a in zip(sheaf.vertex_names, agents, strict=True):
         if not isinstance(a, MPCAgent):
             raise SheafError(f"the agent of vertex {v!r} must be an MPCAgent")
@@ -296,26 +297,30 @@ def run_mpc(sheaf: Sheaf, agents: Sequence[MPCAgent], steps: int, *, b: Any = No
         def flow(zz: np.ndarray) -> tuple[float, np.ndarray]:
             r = D @ zz - target
             return pots.value(r), D.T @ pots.grad(r)
+
+        def z_step(w: np.ndarray, z: np.ndarray) -> np.ndarray:
+            # the nonlinear heat-equation projection: descend U o delta from w to a
+            # minimizer (the limit of nonlinear sheaf diffusion started at w)
+            return minimize(flow, w, jac=True, method="L-BFGS-B",
+                            options={"maxiter": 500, "gtol": 1e-12, "ftol": 0.0}).x
+    elif penalty is None:
+        def z_step(w: np.ndarray, z: np.ndarray) -> np.ndarray:
+            return hs.project(w, target)
+    else:
+        def z_step(w: np.ndarray, z: np.ndarray) -> np.ndarray:
+            return prox_distance(w, hs.project(w, target), penalty / rho, blocks)
+    system = admm_system(hs, agents, rho, z_step)  # the agents' QPs follow their states
+    n = hs.n
     o = hs.vertex_offsets
     for t in range(int(steps)):
         if t > 0:  # shifted warm start: last step's coupled states, one step further on
             z = np.concatenate([_shift(z[o[i]:o[i + 1]], a) for i, a in enumerate(agents)])
         if not warm_dual or u is None:
             u = np.zeros(hs.n)
-        for _ in range(admm_iters):
-            x = _x_step(hs, agents, z - u, rho)
-            w = x + u
-            if potential is not None:
-                # the nonlinear heat-equation projection: descend U o delta from w to a
-                # minimizer (the limit of nonlinear sheaf diffusion started at w)
-                z = minimize(flow, w, jac=True, method="L-BFGS-B",
-                             options={"maxiter": 500, "gtol": 1e-12, "ftol": 0.0}).x
-            elif penalty is None:
-                z = hs.project(w, target)
-            else:
-                z = prox_distance(w, hs.project(w, target), penalty / rho, blocks)
-            u = u + x - z
-        residuals.append(float(np.linalg.norm(x - z)))
+        # admm_iters iterations of the one ADMM update (state z, u, x, z_prev)
+        s = simulate(system, np.concatenate([z, u, np.zeros(n), z]), admm_iters).x
+        z, u = s[:n], s[n:2 * n]
+        residuals.append(float(np.linalg.norm(s[2 * n:3 * n] - z)))
         controls.append(np.stack([a.u_first for a in agents]))
         for a in agents:
             a.step()
