@@ -27,7 +27,7 @@ from catopt.fileio import atomic_path, check_writable
 from catopt.validate import integer
 
 __all__ = ["Checkpointer", "Checkpoint", "config_fingerprints", "load_checkpoint",
-           "CHECKPOINT_FILE"]
+           "prepare_checkpoints", "CHECKPOINT_FILE"]
 
 CHECKPOINT_FILE = "checkpoint.npz"
 _FORMAT = "catopt-checkpoint/1"
@@ -291,3 +291,44 @@ def load_checkpoint(directory: str | os.PathLike[str],
     return Checkpoint(x=x, iteration=t, value=float(data["value"]),
                       history=data["history"].tolist(), grad_norms=data["grad_norms"].tolist(),
                       path=path, meta=meta)
+
+
+def prepare_checkpoints(problem: Any, rule: Any, steps: int, x: np.ndarray,
+                        options: dict[str, Any], *,
+                        checkpoint: str | os.PathLike[str] | None = None,
+                        checkpoint_every: int = 0,
+                        resume: str | os.PathLike[str] | None = None, sync_every: int = 1,
+                        engine: str = "local") -> np.ndarray:
+    """Set up a run's checkpoints for the driver; return the state to start from.
+
+    With ``checkpoint`` (a folder) or ``resume`` (a folder or ``.npz`` holding a
+    checkpoint), ``options["checkpoint"]`` becomes the :class:`Checkpointer` that
+    :func:`~catopt.engines.driver.drive` saves through; on resume, ``options`` also gets the
+    saved iteration, histories (and, on MPI, the saved reduction), the checkpoint's state is
+    returned, and new checkpoints go to the same folder unless ``checkpoint`` says otherwise.
+    Without either, ``x`` is returned as it is.
+    """
+    checkpoint_every = integer(checkpoint_every, "checkpoint_every", minimum=0)
+    if checkpoint is None and resume is None:
+        if checkpoint_every:
+            raise CatoptError("checkpoint_every needs a checkpoint folder: checkpoint=DIR")
+        return x
+    fps = config_fingerprints(problem, rule, sync_every)
+    expect = None
+    if resume is not None:
+        ck = load_checkpoint(resume, fps, problem.n)
+        if steps < ck.iteration:
+            raise CatoptError(
+                f"the checkpoint {ck.path} is at iteration {ck.iteration}, beyond "
+                f"steps={steps}: pass steps >= {ck.iteration} (the total count, saved "
+                f"steps included) to continue it")
+        x = ck.x
+        expect = (ck.iteration, ck.value)
+        options.update(start=ck.iteration, history=ck.history, grad_norms=ck.grad_norms)
+        recorded = ck.meta.get("reduction")
+        if engine == "mpi" and recorded and options.get("reduction", "auto") == "auto":
+            options["reduction"] = recorded  # resume the way the saved run reduced
+        if checkpoint is None:
+            checkpoint = ck.path
+    options["checkpoint"] = Checkpointer(checkpoint, checkpoint_every, fps, expect)
+    return x

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from catopt.engines.checkpoint import Checkpointer, config_fingerprints, load_checkpoint
+from catopt.engines.checkpoint import prepare_checkpoints
 from catopt.engines.options import ENGINES
 from catopt.engines.results import STUCK, SolveResult
 from catopt.errors import CatoptError, EngineError, RisingObjectiveWarning
@@ -171,28 +171,9 @@ def solve(
         known = sorted(info.options)
         raise EngineError(f"engine={engine!r} takes no option {', '.join(map(repr, unknown))}; "
                           f"its options are: {', '.join(known) if known else '(none)'}")
-    if checkpoint is not None or resume is not None:
-        fps = config_fingerprints(problem, rule, sync_every)
-        expect = None
-        if resume is not None:
-            ck = load_checkpoint(resume, fps, problem.n)
-            if steps < ck.iteration:
-                raise CatoptError(
-                    f"the checkpoint {ck.path} is at iteration {ck.iteration}, beyond "
-                    f"steps={steps}: pass steps >= {ck.iteration} (the total count, saved "
-                    f"steps included) to continue it")
-            x = ck.x
-            expect = (ck.iteration, ck.value)
-            options.update(start=ck.iteration, history=ck.history, grad_norms=ck.grad_norms)
-            recorded = ck.meta.get("reduction")
-            if engine == "mpi" and recorded and options.get("reduction", "auto") == "auto":
-                options["reduction"] = recorded  # resume the way the saved run reduced
-            if checkpoint is None:
-                checkpoint = ck.path
-        assert checkpoint is not None
-        options["checkpoint"] = Checkpointer(checkpoint, checkpoint_every, fps, expect)
-    elif checkpoint_every:
-        raise CatoptError("checkpoint_every needs a checkpoint folder: checkpoint=DIR")
+    x = prepare_checkpoints(problem, rule, steps, x, options, checkpoint=checkpoint,
+                            checkpoint_every=checkpoint_every, resume=resume,
+                            sync_every=sync_every, engine=engine)
     import importlib
 
     module, _, attr = info.runner.partition(":")

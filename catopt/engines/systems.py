@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from catopt.engines.checkpoint import prepare_checkpoints
 from catopt.engines.driver import Advance, InProcess, drive, field_norm
 from catopt.engines.results import SolveResult
 from catopt.errors import CatoptError
@@ -60,10 +61,13 @@ class SystemEvaluator(InProcess):
 
 def run_system(system: OpenDiscreteSystem, x0: Any, steps: int, *, tol: float | None = None,
                step: Any = None, engine: str = "local", workers: int | None = None,
+               checkpoint: Any = None, checkpoint_every: int = 0, resume: Any = None,
                **options: Any) -> SolveResult:
     """Iterate ``system`` from ``x0`` for ``steps`` steps through the driver, stopping once
     ``|u(x) - x| / step(t) <= tol``. ``step`` is the method's step (number or rule) used to
-    scale the increment; ``options`` as :func:`~catopt.engines.driver.drive`.
+    scale the increment; ``checkpoint``, ``checkpoint_every`` and ``resume`` as
+    :func:`~catopt.engines.solve.solve` (``resume`` continues a saved run of the same system:
+    ``x0`` is then ignored); ``options`` as :func:`~catopt.engines.driver.drive`.
 
     ``engine="mpi"`` runs it on ``workers`` MPI ranks: each rank updates its agent's leaves
     and the shared coordinates sum their increments (the discrete algebra's composition),
@@ -73,6 +77,8 @@ def run_system(system: OpenDiscreteSystem, x0: Any, steps: int, *, tol: float | 
                           f"{type(system).__name__}")
     rule = Constant(1.0) if step is None else as_step_rule(step)
     x = system.check_state(x0, "initial state").copy()
+    x = prepare_checkpoints(system, rule, int(steps), x, options, checkpoint=checkpoint,
+                            checkpoint_every=checkpoint_every, resume=resume, engine=engine)
     if engine == "mpi":
         from catopt.engines.mpi_engine import run_mpi
 

@@ -86,3 +86,49 @@ def test_bad_arguments() -> None:
         admm(s, [QuadraticAgent(np.eye(2), np.zeros(2))] * 2, rho=-1)
     with pytest.raises(SheafError, match="prox"):
         admm(s, [object(), object()])
+
+
+@settings(max_examples=10)
+@given(sheaves)
+def test_the_admm_system_is_the_documented_iteration(case) -> None:
+    """Five iterations through the driver against the iteration written out densely (the
+    prox as one linear solve, the projection by least squares), residuals included."""
+    s, agents, b, _ = program(case, seed=3)
+    D = dense_coboundary(case[1], case[2])
+    P = [a.P for a in agents]
+    q = [a.q for a in agents]
+    o = s.vertex_offsets
+    rho, z, u = 0.7, np.zeros(s.n), np.zeros(s.n)
+    primal, dual = [], []
+    for _ in range(5):
+        w = z - u
+        x = np.concatenate([np.linalg.solve(P[i] + rho * np.eye(len(q[i])),
+                                            rho * w[o[i]:o[i + 1]] - q[i])
+                            for i in range(len(agents))])
+        v = x + u
+        z_new = v - np.linalg.pinv(D) @ (D @ v - b)  # the projection onto {D z = b}
+        u = u + x - z_new
+        primal.append(np.linalg.norm(x - z_new))
+        dual.append(rho * np.linalg.norm(z_new - z))
+        z = z_new
+    r = admm(s, agents, b=b, rho=rho, iters=5, tol=None)
+    assert r.iterations == 5 and not r.converged
+    np.testing.assert_allclose(r.z, z, atol=1e-9)
+    np.testing.assert_allclose(r.u, u, atol=1e-9)
+    np.testing.assert_allclose(r.primal, primal, atol=1e-9)
+    np.testing.assert_allclose(r.dual, dual, atol=1e-9)
+
+
+def test_admm_checkpoints_and_resumes_through_the_driver(tmp_path) -> None:
+    from catopt.sheaves.admm import admm_system, projection, run_admm
+
+    s, agents, b, _ = program((Sheaf([2, 2, 2], [(0, 1, np.eye(2), np.eye(2)),
+                                                 (1, 2, np.eye(2), np.eye(2))]),
+                               [2, 2, 2], [(0, 1, np.eye(2), np.eye(2)),
+                                           (1, 2, np.eye(2), np.eye(2))]))
+    system = admm_system(s, agents, 1.0, projection(s, s.target(b)))
+    full = run_admm(system, 1.0, 30)
+    run_admm(system, 1.0, 12, checkpoint=tmp_path)
+    resumed = run_admm(system, 1.0, 30, resume=tmp_path)
+    np.testing.assert_array_equal(resumed.z, full.z)
+    np.testing.assert_array_equal(resumed.u, full.u)
