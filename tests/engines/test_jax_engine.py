@@ -97,6 +97,7 @@ def test_divergence_reports_the_last_finite_state_as_the_local_engine_does() -> 
     assert str(jax_err.value).splitlines()[0] == str(local.value).splitlines()[0]
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")  # on purpose
 def test_an_overflowing_update_is_caught_at_its_step() -> None:
     # a linear objective with small slopes: the state overflows (at the shared junction,
     # which moves by 3 * 0.1 * eta per step) while the objective is still finite

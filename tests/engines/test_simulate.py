@@ -53,6 +53,7 @@ def test_system_without_objective_has_no_history() -> None:
     np.testing.assert_allclose(tr.x, [0.125, 0.25])
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")  # on purpose
 def test_divergence_in_simulate() -> None:
     s = co.OpenDiscreteSystem(lambda x: x * 1e200, 1)
     with pytest.raises(co.DivergenceError) as info:

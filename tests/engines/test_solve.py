@@ -78,6 +78,7 @@ def test_callback_can_stop(quad) -> None:
     assert "stopped by callback" in r.message
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")  # on purpose
 def test_divergence_reports_last_finite_state(quad) -> None:
     c, H, _ = quad
     with pytest.raises(co.DivergenceError) as info:
