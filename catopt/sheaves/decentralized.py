@@ -473,30 +473,8 @@ def gradient_tracking(grads: Sequence[LocalGrad], edges: Sequence[tuple[int, int
 
     Parameters
     ----------
-    grads
-        ``grads[i](s_i, p_i)`` returns agent ``i``'s gradients with respect to its copy of the
-        shared variables and its private ones.
-    edges
-        The communication graph's edges ``(u, v)``, each pair once.
-    s0
-        One initial point of the shared variables (copied to every agent) or ``n`` rows.
-    p0
-        Initial private variables, one per agent (None: none).
-    step
-        The constant step ``alpha`` (the shared variables' step is ``alpha n`` on a local
-        gradient, ``alpha`` on the tracked sum).
-    iters
-        The most iterations to take.
-    mixing
-        The weight rule of :func:`mixing_matrix`.
-    monitor
-        ``monitor(S, P)`` is recorded in ``history`` after each iteration.
-    tol
-        Stop once ``monitor`` returns at most ``tol`` (needs a monitor).
-    options
-        Passed to :func:`~catopt.engines.systems.run_system`: ``engine="mpi"`` and
-        ``workers`` (each rank runs its agents, the neighbours' copies are the messages),
-        ``checkpoint``, ``progress``.
+    grads, edges, s0, p0, step, iters, mixing, monitor, tol, options
+        As :func:`dgd`.
 
     Returns
     -------
