@@ -282,3 +282,14 @@ def test_gradient_tracking_on_two_mpi_ranks_equals_local() -> None:
     np.testing.assert_allclose(remote.S, local.S, atol=1e-12)
     np.testing.assert_allclose(np.array(remote.P), np.array(local.P), atol=1e-12)
     assert remote.messages == local.messages == 2 * len(OTHER) * 40
+
+
+def test_gradient_tracking_checkpoints_and_resumes_bit_for_bit(tmp_path) -> None:
+    grads, *_ = problem(2)
+    kw = dict(p0=[np.zeros(2)] * 6, step=0.02, mixing="lazy-metropolis")
+    full = gradient_tracking(grads, OTHER, np.zeros(3), iters=60, **kw)
+    gradient_tracking(grads, OTHER, np.zeros(3), iters=25, checkpoint=tmp_path, **kw)
+    resumed = gradient_tracking(grads, OTHER, np.zeros(3), iters=60, resume=tmp_path, **kw)
+    np.testing.assert_array_equal(resumed.S, full.S)
+    np.testing.assert_array_equal(np.array(resumed.P), np.array(full.P))
+    assert resumed.iterations == full.iterations == 60
