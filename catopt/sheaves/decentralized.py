@@ -330,7 +330,7 @@ def decentralized_system(grads: Sequence[LocalGrad], edges: Sequence[tuple[int, 
         raise SheafError(f"decentralized: method must be 'gradient-tracking' or 'dgd', got "
                          f"{method!r}")
     tracking = method == "gradient-tracking"
-    W, S, P, e = _setup(grads, edges, s0, p0, step, mixing)
+    W, S, P, _ = _setup(grads, edges, s0, p0, step, mixing)
     n, d = S.shape
     W = W.tocsr()
     b = UWDBuilder()
@@ -384,8 +384,8 @@ def _run(method: str, grads: Sequence[LocalGrad], edges: Sequence[tuple[int, int
     system, x0 = decentralized_system(grads, edges, s0, p0=p0, step=step, method=method,
                                       mixing=mixing)
     n = len(grads)
-    d = np.asarray(s0, dtype=float).size if np.ndim(s0) <= 1 else np.shape(s0)[-1]
     sp = system.space
+    d = int(sp.sizes[sp.index("s0")])  # the first agent's copy
     privates = [sp.slice(f"agent{i}.p") if f"agent{i}.p" in sp.names else slice(0, 0)
                 for i in range(n)]
 
