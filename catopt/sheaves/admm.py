@@ -32,6 +32,7 @@ from catopt.engines.systems import run_system
 from catopt.sheaves.errors import SheafError
 from catopt.sheaves.sheaf import Sheaf
 from catopt.systems.open_system import OpenDiscreteSystem
+from catopt.validate import number
 
 __all__ = ["Agent", "QuadraticAgent", "ADMMResult", "admm", "nonconvex_admm", "admm_system",
            "run_admm", "projection", "x_step", "check_agents", "diffuse"]
@@ -144,7 +145,7 @@ def admm_system(sheaf: Sheaf, agents: Sequence[Any], rho: float,
     previous ``z`` are kept so that the residuals of the last iteration can be read off the
     state. :func:`run_admm` runs it through the one driver."""
     agents = check_agents(sheaf, agents)
-    rho = _positive(rho, "rho")
+    rho = number(rho, "rho", positive=True, error=SheafError)
     n = sheaf.n
 
     def update(s: np.ndarray) -> np.ndarray:
@@ -156,12 +157,6 @@ def admm_system(sheaf: Sheaf, agents: Sequence[Any], rho: float,
     return OpenDiscreteSystem(update, {"z": (n,), "u": (n,), "x": (n,), "z_prev": (n,)},
                               name="admm")
 
-
-def _positive(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not (np.isfinite(value) and value > 0):
-        raise SheafError(f"{name} must be a positive number, got {value!r}")
-    return float(value)
 
 
 def run_admm(system: OpenDiscreteSystem, rho: float, iters: int, *, tol: float | None = None,
@@ -230,7 +225,7 @@ def nonconvex_admm(sheaf: Sheaf, agents: Sequence[Any], potential: Any, *, b: An
     pots = edge_potentials(sheaf, potential)
     target = sheaf.target(b)
     D = sheaf.coboundary()
-    r_ = _positive(rho, "rho")
+    r_ = number(rho, "rho", positive=True, error=SheafError)
 
     def z_step(w: np.ndarray, z: np.ndarray) -> np.ndarray:
         def fg(zz: np.ndarray) -> tuple[float, np.ndarray]:
