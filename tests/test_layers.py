@@ -109,6 +109,17 @@ def private_reads(source: str, rel: str) -> list[str]:
     return bad
 
 
+def private_imports(source: str, rel: str) -> list[str]:
+    """``from catopt.x import _name``: another module's private name imported (aliasing a
+    public name to a private one, ``import x as _x``, is fine)."""
+    bad = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("catopt"):
+            bad += [f"{rel}:{node.lineno}: {node.module}.{a.name}" for a in node.names
+                    if a.name.startswith("_") and not a.name.endswith("__")]
+    return bad
+
+
 def modules() -> list[Path]:
     return sorted(p for p in ROOT.rglob("*.py") if "__pycache__" not in p.parts)
 
@@ -144,6 +155,18 @@ def test_no_module_reads_another_modules_private_attributes() -> None:
 def test_the_layer_check_catches_an_upward_import(source: str) -> None:
     fake = ROOT / "problems" / "fake.py"
     assert upward_imports(fake, source)
+
+
+def test_no_module_imports_another_modules_private_names() -> None:
+    bad = [b for p in modules()
+           for b in private_imports(p.read_text(encoding="utf-8"), p.relative_to(ROOT).as_posix())]
+    assert bad == []
+
+
+def test_the_private_import_check_catches_one() -> None:
+    assert private_imports("from catopt.functor.gradient import _natural, euler\n", "x.py")
+    assert not private_imports("from catopt import errors as _errors\n"
+                               "from __future__ import annotations\n", "x.py")
 
 
 def test_the_private_read_check_catches_one() -> None:

@@ -38,14 +38,15 @@ import numpy as np
 
 from catopt.engines.results import SolveResult
 from catopt.engines.systems import run_system
-from catopt.errors import CatoptError, NetworkError
+from catopt.errors import NetworkError
 from catopt.functor.decomposition import (
     dual_decomposition,
     recover_flows,
     standard_dual_decomposition,
 )
-from catopt.problems.flow_proximal import _positive_t, check_bounded, proximal_network
+from catopt.problems.flow_proximal import check_bounded, proximal_network
 from catopt.problems.flows import OpenFlowNetwork
+from catopt.validate import integer, number
 
 __all__ = ["proximal_dual_decomposition", "FlowSolution", "flow_cost", "flow_dual_value"]
 
@@ -207,21 +208,12 @@ def proximal_dual_decomposition(net: OpenFlowNetwork, t: Any = None, *, tol: flo
     if not isinstance(net, OpenFlowNetwork):
         raise NetworkError(f"proximal_dual_decomposition takes an OpenFlowNetwork, got "
                            f"{type(net).__name__}")
-    tv = _default_t(net) if t is None else _positive_t(t)
-    for name, val in (("tol", tol), ("outer", outer), ("steps", steps)):
-        if isinstance(val, bool) or not isinstance(val, (int, float, np.integer, np.floating)) \
-                or not val > 0:
-            raise CatoptError(f"{name} must be a positive number, got {val!r}")
-    if step is None:
-        eta = _dual_step(net, tv)
-    else:
-        try:
-            eta = float(step)
-        except (TypeError, ValueError):
-            raise CatoptError(f"step (the dual step) must be a positive number, got "
-                              f"{step!r}") from None
-        if not (np.isfinite(eta) and eta > 0):
-            raise CatoptError(f"step (the dual step) must be a positive number, got {step!r}")
+    tv = _default_t(net) if t is None else number(t, "t (the proximal step)", positive=True)
+    tol = number(tol, "tol", positive=True)
+    outer = integer(outer, "outer", minimum=1)
+    steps = integer(steps, "steps", minimum=1)
+    eta = _dual_step(net, tv) if step is None else \
+        number(step, "step (the dual step)", positive=True)
     check_bounded(net)
     make = standard_dual_decomposition if standard else dual_decomposition
     lo, hi = _edge_data(net, "lower"), _edge_data(net, "upper")

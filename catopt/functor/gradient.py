@@ -78,7 +78,10 @@ def map_leaves(thing: Open, algebra: Any, leaf: Callable[[Any], Any],
         components=tuple(functor(c) for c in parts.components)))
 
 
-def _natural(rule: StepRule) -> StepRule:
+def natural_rule(step: Any) -> StepRule:
+    """``step`` as a :class:`StepRule` that a functor may apply box by box: one that does not
+    depend on the global state (else a ``CompositionError`` saying why)."""
+    rule = as_step_rule(step)
     if not rule.natural:
         raise CompositionError(
             f"step rule {rule!r} depends on the global state, so it is not a per-box "
@@ -116,7 +119,7 @@ def gradient_descent(problem: OpenProblem, step: float | StepRule | Any) -> Any:
         raise CompositionError(
             f"gradient_descent takes an OpenProblem, got {type(problem).__name__}"
         )
-    return euler(gradient_flow(problem), _natural(as_step_rule(step)))
+    return euler(gradient_flow(problem), natural_rule(step))
 
 
 def euler(system: OpenContinuousSystem, step: float | StepRule | Any) -> Any:
@@ -127,6 +130,6 @@ def euler(system: OpenContinuousSystem, step: float | StepRule | Any) -> Any:
         raise CompositionError(
             f"euler takes an OpenContinuousSystem, got {type(system).__name__}"
         )
-    rule = _natural(as_step_rule(step))
+    rule = natural_rule(step)
     return map_leaves(system, DiscreteAlgebra(), lambda b: euler_leaf(b, rule),
                       lambda c: euler(c, rule))

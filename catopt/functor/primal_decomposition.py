@@ -25,8 +25,8 @@ import numpy as np
 
 from catopt.errors import CompositionError, ObjectiveError
 from catopt.functor.euler import euler_step
-from catopt.functor.gradient import _natural, map_leaves
-from catopt.functor.steps import StepRule, as_step_rule
+from catopt.functor.gradient import map_leaves, natural_rule
+from catopt.functor.steps import StepRule
 from catopt.problems.blocks import ObjectiveLeaf
 from catopt.problems.open_problem import OpenProblem
 from catopt.systems.blocks import UpdateLeaf
@@ -115,6 +115,6 @@ def primal_decomposition(problem: OpenProblem, step: Any) -> Any:
     if bad:
         raise CompositionError(f"primal_decomposition needs boxes made by with_inner_argmin; "
                                f"box {bad[0]!r} is not")
-    rule = _natural(as_step_rule(step))
+    rule = natural_rule(step)
     return map_leaves(problem, DiscreteAlgebra(), lambda b: decomposition_leaf(b, rule),
                       lambda c: primal_decomposition(c, rule))

@@ -30,8 +30,8 @@ import numpy as np
 
 from catopt.errors import CompositionError
 from catopt.functor.euler import euler_step
-from catopt.functor.gradient import _natural, euler, gradient_flow, map_leaves
-from catopt.functor.steps import InverseSqrt, StepRule, as_step_rule
+from catopt.functor.gradient import euler, gradient_flow, map_leaves, natural_rule
+from catopt.functor.steps import InverseSqrt, StepRule
 from catopt.problems.blocks import ObjectiveLeaf
 from catopt.problems.open_problem import OpenProblem
 from catopt.problems.saddle import OpenSaddle, SaddleLeaf
@@ -48,8 +48,8 @@ def diminishing(step: Any) -> StepRule:
     (:class:`~catopt.functor.steps.InverseSqrt`), the classical diminishing step of the
     subgradient method (``sum eta_t = inf``, ``eta_t -> 0``)."""
     if isinstance(step, (int, float, np.floating, np.integer)) and not isinstance(step, bool):
-        return _natural(as_step_rule(InverseSqrt(float(step))))
-    return _natural(as_step_rule(step))
+        return natural_rule(InverseSqrt(float(step)))
+    return natural_rule(step)
 
 
 # -- concave problems -------------------------------------------------------------------------
@@ -132,7 +132,7 @@ def gradient_ascent_descent(L: OpenSaddle, step: Any) -> Any:
 
     Natural for dual and for primal gluing (the field is a signed gradient); the projection
     ``P`` acts on bounded primal variables, which the saddle algebra never shares."""
-    rule = _natural(as_step_rule(step))
+    rule = natural_rule(step)
     return map_leaves(_saddle(L, "gradient_ascent_descent"), DiscreteAlgebra(),
                       lambda b: projected_leaf(b, rule),
                       lambda c: gradient_ascent_descent(c, rule))
@@ -226,7 +226,7 @@ def dual_ascent(L: OpenSaddle, step: Any, *, carry_primal: bool = True) -> Any:
             f"dual ascent needs every primal variable private to one box, but "
             f"{L.labels[int(shared[0])]!r} is shared; use gradient_ascent_descent, or glue "
             "these boxes along dual variables only")
-    rule = _natural(as_step_rule(step))
+    rule = natural_rule(step)
     if not carry_primal:
         return _dual_only(L, rule)
     return map_leaves(L, DiscreteAlgebra(), lambda b: dual_leaf(b, rule),

@@ -25,20 +25,11 @@ from typing import Any
 
 import numpy as np
 
-from catopt.errors import CatoptError, NetworkError
+from catopt.errors import NetworkError
 from catopt.problems.flows import FlowLeaf, OpenFlowNetwork
+from catopt.validate import number
 
 __all__ = ["proximal_network", "check_bounded", "negative_cycle"]
-
-
-def _positive_t(t: Any) -> float:
-    try:
-        v = float(t)
-    except (TypeError, ValueError):
-        raise CatoptError(f"t (the proximal step) must be a positive number, got {t!r}") from None
-    if not (np.isfinite(v) and v > 0):
-        raise CatoptError(f"t (the proximal step) must be a positive finite number, got {t!r}")
-    return v
 
 
 def _proximal_leaf(leaf: FlowLeaf, t: float, z: np.ndarray) -> FlowLeaf:
@@ -81,7 +72,7 @@ def proximal_network(net: OpenFlowNetwork, t: Any, centre: Any) -> OpenFlowNetwo
     if not isinstance(net, OpenFlowNetwork):
         raise NetworkError(f"proximal_network takes an OpenFlowNetwork, got "
                            f"{type(net).__name__}")
-    tv = _positive_t(t)
+    tv = number(t, "t (the proximal step)", positive=True)
     z = np.asarray(centre, dtype=float)
     if z.shape != (net.n_edges,):
         raise NetworkError(f"centre has shape {z.shape}; the network has {net.n_edges} edges, "

@@ -120,7 +120,7 @@ def _name(row: dict[str, Any], key: str, table: str, k: int, default: str) -> st
     return v
 
 
-class _Types:
+class TypeReader:
     """Reads type attributes: a list of ints is a shape (catopt's files); a string or an int
     is a Catlab type, looked up in ``types``; missing lookups are collected and reported
     together, with the mapping that would load the file."""
@@ -196,7 +196,7 @@ def from_acset(data: Any, *, types: Mapping[Any, Any] | None = None) -> UWD:
     for key in data:
         if key not in OBJECT_TABLES:
             _table(data, key)  # ids in order
-    reader = _Types(types)
+    reader = TypeReader(types)
     nj = len(junctions)
     names: list[str] = []
     jtypes: list[tuple[Any, Any]] = []

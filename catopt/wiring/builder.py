@@ -7,7 +7,7 @@ from typing import Any
 
 from catopt.errors import DiagramError
 from catopt.validate import sequence
-from catopt.wiring.uwd import UWD, _check_name, normalize_shape
+from catopt.wiring.uwd import UWD, check_name, normalize_shape
 
 __all__ = ["UWDBuilder"]
 
@@ -49,9 +49,9 @@ class UWDBuilder:
             )
         junctions = sequence(junctions, f"ports of box {name!r}", error=DiagramError,
                              expected="a sequence of junction names")
-        _check_name(name, "box name")
+        check_name(name, "box name")
         for p, j in enumerate(junctions):
-            _check_name(j, f"junction of port {p} of box {name!r}")
+            check_name(j, f"junction of port {p} of box {name!r}")
             self._junctions.setdefault(j, ())
         self._boxes.append((name, list(junctions)))
         return len(self._boxes) - 1
@@ -59,7 +59,7 @@ class UWDBuilder:
     def outer(self, *junctions: str) -> None:
         """Add outer ports wired to ``junctions``, in order."""
         for o, j in enumerate(junctions):
-            _check_name(j, f"junction of outer port {len(self._outer) + o}")
+            check_name(j, f"junction of outer port {len(self._outer) + o}")
             self._junctions.setdefault(j, ())
             self._outer.append(j)
 

@@ -41,7 +41,7 @@ def normalize_shape(shape: Any, what: str) -> Shape:
     return shape_out
 
 
-def _check_name(name: Any, what: str) -> str:
+def check_name(name: Any, what: str) -> str:
     if not isinstance(name, str) or not name:
         raise DiagramError(f"{what} must be a non-empty string, got {name!r}")
     try:
@@ -88,7 +88,7 @@ class UWD:
                 raise DiagramError(
                     f"box {k} must be a (name, junctions) pair, got {item!r}"
                 ) from None
-            _check_name(name, f"name of box {k}")
+            check_name(name, f"name of box {k}")
             if isinstance(ports, str):
                 raise DiagramError(
                     f"ports of box {name!r} must be a sequence of junction names, got the "
@@ -97,7 +97,7 @@ class UWD:
             ports = tuple(sequence(ports, f"ports of box {name!r}", error=DiagramError,
                                    expected="a sequence of junction names"))
             for p, j in enumerate(ports):
-                _check_name(j, f"junction of port {p} of box {name!r}")
+                check_name(j, f"junction of port {p} of box {name!r}")
             box_list.append((name, ports))
         if isinstance(outer, str):
             raise DiagramError(f"outer must be a sequence of junction names, got {outer!r}")
@@ -106,7 +106,7 @@ class UWD:
         check_limit("max_boxes", len(box_list), "the diagram")
         check_limit("max_ports", sum(len(p) for _, p in box_list) + len(outer), "the diagram")
         for o, j in enumerate(outer):
-            _check_name(j, f"junction of outer port {o}")
+            check_name(j, f"junction of outer port {o}")
 
         if junctions is None:
             seen: dict[str, None] = {}
@@ -120,7 +120,7 @@ class UWD:
             jnames = tuple(sequence(junctions, "junctions", error=DiagramError,
                                     expected="a sequence of junction names"))
             for j in jnames:
-                _check_name(j, "junction name")
+                check_name(j, "junction name")
             if len(set(jnames)) != len(jnames):
                 from collections import Counter
 

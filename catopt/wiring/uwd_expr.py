@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from catopt.errors import DiagramError
-from catopt.wiring.acset_json import _Types
+from catopt.wiring.acset_json import TypeReader
 from catopt.wiring.uwd import UWD
 
 __all__ = ["from_uwd_expr"]
@@ -87,7 +87,7 @@ def from_uwd_expr(data: Any, *, types: Mapping[Any, Any] | None = None) -> UWD:
     typed = {n: t for n, t in vtype.items() if t is not None}
     shapes: dict[str, Any] = {}
     if typed:
-        reader = _Types(types)
+        reader = TypeReader(types)
         for n, t in typed.items():
             shape = reader.read(t, f"variable {n!r}")[1]
             if shape is not None:

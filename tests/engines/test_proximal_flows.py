@@ -189,9 +189,10 @@ def test_dual_value_is_minus_infinity_where_a_missing_capacity_is_reached() -> N
     ({"t": "big"}, r"t \(the proximal step\)"),
     ({"step": 0.0}, r"step \(the dual step\)"),
     ({"step": "x"}, r"step \(the dual step\)"),
-    ({"tol": 0.0}, "tol must be a positive number"),
-    ({"outer": 0}, "outer must be a positive number"),
-    ({"steps": -1}, "steps must be a positive number"),
+    ({"tol": 0.0}, "tol must be > 0"),
+    ({"outer": 0}, "outer must be an int >= 1"),
+    ({"outer": 2.5}, "outer must be an int >= 1"),
+    ({"steps": -1}, "steps must be an int >= 1"),
 ])
 def test_bad_arguments_are_named(kw, match) -> None:
     net = OpenFlowNetwork(2, [(0, 1)], linear=[1.0], lower=0, upper=2, supply=[1.0, -1.0])
