@@ -36,9 +36,10 @@ from typing import Any
 
 import numpy as np
 
+from catopt.engines.checkpoint import Checkpointer, load_checkpoint
 from catopt.engines.results import SolveResult
 from catopt.engines.systems import run_system
-from catopt.errors import NetworkError
+from catopt.errors import NetworkError, RunInterrupted
 from catopt.functor.decomposition import (
     dual_decomposition,
     recover_flows,
@@ -168,10 +169,30 @@ def _dual_step(net: OpenFlowNetwork, t: float) -> float:
     return 1.9 / (kappa * lap)
 
 
+def _fingerprints(net: OpenFlowNetwork, t: float, step: float, tol: float,
+                  standard: bool) -> dict[str, str]:
+    """What a resumed run must share with the saved one: the network (structure and data),
+    and the method's parameters."""
+    import hashlib
+
+    def sha(*arrays: Any) -> str:
+        h = hashlib.sha256()
+        for a in arrays:
+            h.update(np.ascontiguousarray(np.asarray(a, dtype=float)).tobytes())
+            h.update(b"|")
+        return h.hexdigest()
+
+    src, tgt = net.edges()
+    data = [_edge_data(net, k) for k in ("a", "beta", "lower", "upper")]
+    return {"network": sha(src, tgt, net.supply(), *data),
+            "method": sha([t, step, tol, float(standard)])}
+
+
 def proximal_dual_decomposition(net: OpenFlowNetwork, t: Any = None, *, tol: float = 1e-9,
                                 outer: int = 1000, steps: int = 200000, step: Any = None,
                                 standard: bool = False, engine: str = "local",
-                                workers: int | None = None, **options: Any) -> FlowSolution:
+                                workers: int | None = None, checkpoint: Any = None,
+                                resume: Any = None, **options: Any) -> FlowSolution:
     """The minimum-cost flow of ``net`` by the proximal point method, each proximal
     subproblem solved by dual decomposition (see the module doc).
 
@@ -196,6 +217,13 @@ def proximal_dual_decomposition(net: OpenFlowNetwork, t: Any = None, *, tol: flo
         the hierarchical one (one leaf per subnetwork); the iterates are the same.
     engine, workers, options
         As :func:`~catopt.engines.systems.run_system`, for every subproblem.
+    checkpoint
+        A folder: after every outer iteration (and when Ctrl-C or SIGTERM stops a
+        subproblem) the flows, multipliers and outer histories are saved there.
+    resume
+        A folder (or ``.npz``) holding such a checkpoint of the same network, ``t`` and dual
+        step: the run continues from it to the same result as an uninterrupted run (``outer``
+        counts the saved iterations too).
 
     Raises
     ------
@@ -204,6 +232,9 @@ def proximal_dual_decomposition(net: OpenFlowNetwork, t: Any = None, *, tol: flo
         (:func:`~catopt.problems.flow_proximal.check_bounded`).
     CatoptError
         For a non-positive ``t``, ``tol``, ``step``, ``outer`` or ``steps``.
+    RunInterrupted
+        When Ctrl-C or SIGTERM stops a subproblem: with ``checkpoint``, the last finished
+        outer iteration is saved and the message says how to resume.
     """
     if not isinstance(net, OpenFlowNetwork):
         raise NetworkError(f"proximal_dual_decomposition takes an OpenFlowNetwork, got "
@@ -226,18 +257,43 @@ def proximal_dual_decomposition(net: OpenFlowNetwork, t: Any = None, *, tol: flo
     converged = False
     message = f"ran all {outer} outer iterations"
     res: SolveResult | None = None
-    k = 0
-    for k in range(1, int(outer) + 1):
+    k = first = 0
+    saver = None
+    if checkpoint is not None or resume is not None:
+        fps = _fingerprints(net, tv, eta, tol, standard)
+        if resume is not None:
+            ck = load_checkpoint(resume, fps, net.n_edges + net.n)
+            x, lam = ck.x[:net.n_edges].copy(), ck.x[net.n_edges:].copy()
+            k = first = ck.iteration
+            moves, inner = list(ck.history), int(ck.meta.get("inner", 0))
+            checkpoint = ck.path if checkpoint is None else checkpoint
+        saver = Checkpointer(checkpoint, 0, fps)
+
+    def save(done: int) -> Any:
+        return None if saver is None else saver.save(
+            np.concatenate([x, lam]), done, flow_cost(net, x), moves, moves,
+            {"inner": inner, "method": "proximal dual decomposition"})
+
+    for k in range(first + 1, int(outer) + 1):
         tol_k = tol0 if not moves else max(tol, min(tol0, 0.01 * moves[-1]))
         prox = proximal_network(net, tv, x)
         system = make(prox, eta, carry_primal=False)
-        res = run_system(system, lam, int(steps), step=eta, tol=tol_k, engine=engine,
-                         workers=workers, **options)
+        try:
+            res = run_system(system, lam, int(steps), step=eta, tol=tol_k, engine=engine,
+                             workers=workers, **options)
+        except RunInterrupted as stop:
+            path = save(k - 1)
+            where = (f"checkpoint saved to {path}: resume with proximal_dual_decomposition("
+                     f"..., resume={str(path.parent)!r})" if path is not None else
+                     "no checkpoint was saved (pass checkpoint=DIR to be able to resume)")
+            raise RunInterrupted(f"stopped in proximal step {k}; {where}", iteration=k - 1,
+                                 checkpoint=path, x=x.copy(), signal=stop.signal) from None
         inner += res.iterations
         lam = res.x
         new = recover_flows(prox, lam)
         moves.append(float(np.max(np.abs(new - x), initial=0.0)))
         x = new
+        save(k)
         if not res.converged:
             message = (f"proximal subproblem {k} did not reach a conservation residual "
                        f"{tol_k:.3g} in {steps} dual steps (it is {res.grad_norm:.3g}): raise "

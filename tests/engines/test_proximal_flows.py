@@ -232,3 +232,45 @@ def test_a_non_differentiable_general_cost() -> None:
     np.testing.assert_allclose(s.flows, [0.8, 0.8, 0.2], atol=1e-6)
     assert s.cost == pytest.approx(1.08, abs=1e-6)
     assert s.dual_value == pytest.approx(1.08, abs=1e-6)
+
+
+def test_a_checkpointed_run_resumes_to_the_same_flows(tmp_path) -> None:
+    """Three outer iterations saved, then resumed: the same flows, bit for bit, as one run;
+    another network's checkpoint is refused."""
+    d = co.relation("() :- f(w), g(w)")
+    f = OpenFlowNetwork(3, [(0, 1), (1, 2), (0, 2)], linear=[1.0, 1.0, 3.0], lower=0,
+                        upper=[2.0, 1.0, 5.0], supply=[2.0, 0.0, 0.0], ports=[2])
+    g = OpenFlowNetwork(2, [(0, 1)], linear=[2.0], lower=0, upper=[4.0], supply=[0.0, -2.0],
+                        ports=[0])
+    net = co.compose(d, [f, g])
+    full = proximal_dual_decomposition(net, t=0.5, tol=1e-10)
+    assert full.converged and full.outer_iterations > 3
+    part = proximal_dual_decomposition(net, t=0.5, tol=1e-10, outer=3, checkpoint=tmp_path)
+    assert not part.converged and part.outer_iterations == 3
+    resumed = proximal_dual_decomposition(net, t=0.5, tol=1e-10, resume=tmp_path)
+    np.testing.assert_array_equal(resumed.flows, full.flows)
+    np.testing.assert_array_equal(resumed.multipliers, full.multipliers)
+    assert resumed.moves == full.moves and resumed.inner_steps == full.inner_steps
+    with pytest.raises(co.CheckpointError, match="method"):
+        proximal_dual_decomposition(net, t=0.25, tol=1e-10, resume=tmp_path)
+
+
+def test_ctrl_c_in_a_subproblem_saves_the_last_outer_iteration(tmp_path) -> None:
+    net = OpenFlowNetwork(4, [(0, 1), (1, 3), (0, 2), (2, 3), (1, 2)],
+                          linear=[1.0, 2.0, 2.0, 1.0, 0.5], lower=0,
+                          upper=[1.5, 2.0, 2.0, 1.0, 1.0], supply=[2.0, 0.0, 0.0, -2.0])
+    full = proximal_dual_decomposition(net, t=0.5, tol=1e-10)
+    calls = []
+
+    def ctrl_c_later(t, lam, value, norm):
+        calls.append(t)
+        if len(calls) == 40:  # inside some subproblem after the first
+            raise KeyboardInterrupt
+
+    with pytest.raises(co.RunInterrupted, match="resume with proximal_dual_decomposition") \
+            as info:
+        proximal_dual_decomposition(net, t=0.5, tol=1e-10, checkpoint=tmp_path,
+                                    callback=ctrl_c_later)
+    assert info.value.checkpoint is not None and info.value.iteration >= 1
+    resumed = proximal_dual_decomposition(net, t=0.5, tol=1e-10, resume=tmp_path)
+    np.testing.assert_array_equal(resumed.flows, full.flows)
