@@ -136,6 +136,9 @@ class QuadraticFamily(BoxFamily):
         ``(N,)``, default zeros.
     name
         For messages and leaf names.
+
+    The family keeps read-only copies of its data: programs compile the boxes' quadratic
+    form once, so the numbers cannot change under them (build a new family instead).
     """
 
     def __init__(self, space: int | Mapping[str, Any] | Space, ports: Sequence[Any] = (), *,
@@ -148,6 +151,18 @@ class QuadraticFamily(BoxFamily):
         ra = np.zeros(N) if r is None else _array(r, (N,), "r", name)
         super().__init__(_q_values, space, ports, data={"Q": Qa, "q": qa, "r": ra}, name=name,
                          grad=_q_grad, value_and_grad=_q_value_and_grad)
+        self._freeze()
+
+    def _freeze(self) -> None:
+        """Make the data read-only (copies of what the caller passed): a program compiles
+        these boxes' quadratic form once (``Program.compiled``), so data changed in place
+        afterwards would leave the compiled operator stale while the generic kernel read the
+        new numbers. To change the data, build a new family."""
+        for k, v in self.data.items():
+            if v.flags.writeable:
+                v = v.copy()
+                v.flags.writeable = False
+                self.data[k] = v
 
     def form(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(Q, q, r)`` of every box: ``(N, n, n)``, ``(N, n)``, ``(N,)``."""
@@ -177,6 +192,8 @@ class LeastSquaresFamily(QuadraticFamily):
         identity.
     name
         For messages and leaf names.
+
+    As for :class:`QuadraticFamily`, the data is kept read-only.
     """
 
     def __init__(self, space: int | Mapping[str, Any] | Space, ports: Sequence[Any] = (), *,
@@ -197,6 +214,7 @@ class LeastSquaresFamily(QuadraticFamily):
         self._form: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         BoxFamily.__init__(self, _ls_values, space, ports, data=data, name=name, grad=_ls_grad,
                            value_and_grad=_ls_value_and_grad)
+        self._freeze()
 
     def form(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(Q, q, r)`` of every box, computed from ``A``, ``b`` and ``W`` once."""

@@ -76,7 +76,10 @@ class Open:
         """``build()``, computed once per object and kept under ``key``: the images of an
         open thing under a functor that depends on nothing else (``gradient_flow``), so
         that every ``solve`` of one problem shares one flow and its compiled program. Open
-        things are immutable (``with_parts`` makes a new one), so the kept image stays valid.
+        things are immutable (``with_parts`` makes a new one), so the kept image stays valid;
+        the image's leaves call the problem's own leaves, so data that a leaf reads at each
+        call is read there too, and the data a program compiles once (the quadratic
+        families') is kept read-only.
         """
         images = self.__dict__.setdefault("_images", {})  # on first use: most objects never
         if key not in images:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import catopt as co
 from catopt.problems.quadratic import LeastSquaresFamily, QuadraticFamily
+from catopt.program.program import Program
 
 
 def wired(fam: co.BoxFamily, rng: np.random.Generator, nj: int = 4) -> co.OpenProblem:
@@ -142,3 +143,22 @@ def test_a_family_value_and_grad_is_used_and_checked() -> None:
     with pytest.raises(co.ObjectiveError, match="value_and_grad"):
         co.BoxFamily(lambda x, a: x @ a, 2, [0], data={"a": a}, backend="jax",
                      value_and_grad=vg)
+
+
+def test_the_data_is_a_read_only_copy_so_compiled_programs_never_go_stale() -> None:
+    """The program compiles the family's form once; changing the caller's arrays afterwards
+    changes nothing, the family's own arrays refuse changes, and the compiled gradient still
+    equals the generic kernel's."""
+    rng = np.random.default_rng(4)
+    A, b = rng.standard_normal((3, 2, 2)), rng.standard_normal((3, 2))
+    fam = co.LeastSquaresFamily(2, [0, 1], A=A, b=b)
+    p = co.compose(co.relation("(x, y) :- f(x, y), g(x, y), h(x, y)"), fam.problems())
+    y = rng.standard_normal(p.n)
+    before = p.gradient(y)
+    b[:] = 0.0  # the caller's array
+    np.testing.assert_array_equal(p.gradient(y), before)
+    with pytest.raises(ValueError, match="read-only"):
+        fam.data["b"][:] = 1.0
+    P = p.program
+    generic = Program(P.n, P.leaves, P.leaf_names, P.index, P.ring, compile=False)
+    np.testing.assert_allclose(generic.value_and_grad(y)[1], before, atol=1e-12)
