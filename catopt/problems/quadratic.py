@@ -137,6 +137,8 @@ class QuadraticFamily(BoxFamily):
     name
         For messages and leaf names.
 
+    Notes
+    -----
     The family keeps read-only copies of its data: programs compile the boxes' quadratic
     form once, so the numbers cannot change under them (build a new family instead).
     """
@@ -193,6 +195,8 @@ class LeastSquaresFamily(QuadraticFamily):
     name
         For messages and leaf names.
 
+    Notes
+    -----
     As for :class:`QuadraticFamily`, the data is kept read-only.
     """
 
