@@ -56,8 +56,8 @@ from typing import Any
 import numpy as np
 
 from catopt.sheaves.errors import SheafError
-from catopt.validate import integer, number
 from catopt.sheaves.sheaf import Sheaf
+from catopt.validate import integer, number
 
 __all__ = ["MPCAgent", "MPCResult", "run_mpc", "double_integrator"]
 
