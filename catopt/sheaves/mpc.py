@@ -100,7 +100,7 @@ class MPCAgent:
         :meth:`prox` (before the first: the current state held over the horizon).
     u_first : numpy.ndarray
         The first control of the last plan, ``(nu,)``, which :meth:`step` applies.
-    coupled : tuple of int
+    coupled : tuple[int, ...]
         The planned states ``prox`` takes and returns (:meth:`couple`).
     solves : int
         How many QPs the agent has solved.
