@@ -9,8 +9,9 @@ first vertex of the edge, drawn with a ``+`` and ``v`` with a ``-``.
 
 Given a 0-cochain ``x`` (and a target ``b``), each edge's box also shows its discrepancy
 ``|(delta x - b)_e|``, the amount by which the two vertices disagree over that edge, and is
-filled when the discrepancy exceeds ``tol``: a global section (``delta x = b``) draws no
-filled box.
+filled when the discrepancy exceeds ``tol`` or is not finite (a NaN or infinite cochain:
+those edges are drawn as disagreeing, with the ``nan`` or ``inf`` printed): a global section
+(``delta x = b``) draws no filled box.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import numpy as np
 from catopt.errors import CatoptError
 from catopt.interfaces.figure import Figure
 from catopt.sheaves.sheaf import Sheaf
+from catopt.validate import integer, number
 
 __all__ = ["sheaf_dot", "format_map"]
 
@@ -30,8 +32,11 @@ def format_map(F: np.ndarray, *, digits: int = 2, max_entries: int = 16) -> str:
     """A restriction map as text: ``[1 0 0 0; 0 0 1 0]`` (rows separated by ``;``), or its
     shape ``2x4 map`` when it has more than ``max_entries`` entries.
 
-    Entries are printed with at most ``digits`` decimals, trailing zeros dropped.
+    Entries are printed with at most ``digits`` decimals (an int >= 0), trailing zeros
+    dropped; ``max_entries`` is an int >= 1.
     """
+    digits = integer(digits, "digits", minimum=0)
+    max_entries = integer(max_entries, "max_entries", minimum=1)
     F = np.asarray(F, dtype=float)
     if F.size > max_entries:
         return f"{F.shape[0]}x{F.shape[1]} map"
@@ -57,14 +62,24 @@ def sheaf_dot(sheaf: Sheaf, x: Any = None, b: Any = None, *, digits: int = 2,
     b : array_like, optional
         The edge target (a 1-cochain of length ``sheaf.m``); default 0.
     digits : int
-        Decimals of the printed map entries and discrepancies.
+        Decimals of the printed map entries and discrepancies (>= 0).
     max_entries : int
-        Maps with more entries are shown by their shape.
+        Maps with more entries are shown by their shape (>= 1).
     tol : float
-        Edges whose discrepancy exceeds ``tol`` are filled.
+        Edges whose discrepancy exceeds ``tol`` (>= 0) or is not finite are filled.
+
+    Raises
+    ------
+    CatoptError
+        For a non-Sheaf, a bad ``digits``, ``max_entries`` or ``tol``, or a target ``b``
+        without ``x`` (a :class:`~catopt.sheaves.SheafError` for a cochain of the wrong
+        length).
     """
     if not isinstance(sheaf, Sheaf):
         raise CatoptError(f"sheaf_dot draws a Sheaf, got {type(sheaf).__name__}")
+    digits = integer(digits, "digits", minimum=0)
+    max_entries = integer(max_entries, "max_entries", minimum=1)
+    tol = number(tol, "tol", nonnegative=True)
     gap = None
     if x is not None:
         r = sheaf.delta(x) - sheaf.target(b)
@@ -82,7 +97,7 @@ def sheaf_dot(sheaf: Sheaf, x: Any = None, b: Any = None, *, digits: int = 2,
         attrs: dict[str, str] = {"shape": "box", "style": "rounded"}
         if gap is not None:
             label += f"\n|gap| {gap[e]:.{digits}e}"
-            if gap[e] > tol:
+            if not gap[e] <= tol:  # NaN and inf disagree too
                 attrs.update(style="rounded,filled", fillcolor="mistyrose")
         g.node(f"e{e}", label, **attrs)
         g.edge(f"v{u}", f"e{e}",

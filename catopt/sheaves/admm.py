@@ -32,10 +32,10 @@ from catopt.engines.systems import run_system
 from catopt.sheaves.errors import SheafError
 from catopt.sheaves.sheaf import Sheaf
 from catopt.systems.open_system import OpenDiscreteSystem
-from catopt.validate import number
+from catopt.validate import integer, number
 
-__all__ = ["Agent", "QuadraticAgent", "ADMMResult", "admm", "nonconvex_admm", "admm_system",
-           "run_admm", "projection", "x_step", "check_agents", "diffuse"]
+__all__ = ["Agent", "QuadraticAgent", "ADMMResult", "ADMMSystem", "admm", "nonconvex_admm",
+           "admm_system", "run_admm", "projection", "x_step", "check_agents", "diffuse"]
 
 
 class Agent(Protocol):
@@ -137,15 +137,36 @@ def projection(sheaf: Sheaf, b: np.ndarray, z_step: str | int = "exact"
                      f"{z_step!r}")
 
 
+class ADMMSystem(OpenDiscreteSystem):
+    """One ADMM iteration (an open discrete system on ``(z, u, x, z_prev)``, each of length
+    ``n``) that knows its penalty ``rho``, so that :func:`run_admm` reports the dual
+    residual ``rho |z - z_prev|`` with the ``rho`` the iteration uses. Made by
+    :func:`admm_system`.
+
+    Attributes
+    ----------
+    rho : float
+        The penalty of the x-step (positive).
+    """
+
+    def __init__(self, update: Callable[[np.ndarray], np.ndarray], n: int, rho: float) -> None:
+        super().__init__(update, {"z": (n,), "u": (n,), "x": (n,), "z_prev": (n,)},
+                         name="admm")
+        self.rho = rho
+
+
 def admm_system(sheaf: Sheaf, agents: Sequence[Any], rho: float,
-                z_step: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> OpenDiscreteSystem:
+                z_step: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> ADMMSystem:
     """One ADMM iteration as an open discrete system on the state ``(z, u, x, z_prev)``:
     ``x = prox(z - u)`` (per agent), ``z = z_step(x + u, z)`` (the z-step sees the previous
     ``z``, to warm-start an inner solver), ``u = u + x - z``; ``x`` and the
     previous ``z`` are kept so that the residuals of the last iteration can be read off the
-    state. :func:`run_admm` runs it through the one driver."""
+    state. The system carries ``rho`` (:class:`ADMMSystem`); :func:`run_admm` runs it through
+    the one driver."""
     agents = check_agents(sheaf, agents)
     rho = number(rho, "rho", positive=True, error=SheafError)
+    if not callable(z_step):
+        raise SheafError(f"z_step must be callable (w, z) -> z, got {type(z_step).__name__}")
     n = sheaf.n
 
     def update(s: np.ndarray) -> np.ndarray:
@@ -154,24 +175,31 @@ def admm_system(sheaf: Sheaf, agents: Sequence[Any], rho: float,
         z_new = np.asarray(z_step(x + u, z), dtype=float)
         return np.concatenate([z_new, u + x - z_new, x, z])
 
-    return OpenDiscreteSystem(update, {"z": (n,), "u": (n,), "x": (n,), "z_prev": (n,)},
-                              name="admm")
+    return ADMMSystem(update, n, rho)
 
 
-
-def run_admm(system: OpenDiscreteSystem, rho: float, iters: int, *, tol: float | None = None,
+def run_admm(system: ADMMSystem, iters: int, *, tol: float | None = None,
              z0: Any = None, u0: Any = None, **options: Any) -> ADMMResult:
-    """Iterate an :func:`admm_system` from ``(z0, u0)`` through
-    :func:`~catopt.engines.systems.run_system` (divergence, checkpoints, Ctrl-C), recording
-    the primal residual ``|x - z|`` and the dual residual ``rho |z - z_prev|`` of every
-    iteration, and stopping once both are at most ``tol``."""
+    """Iterate an :func:`admm_system` from ``(z0, u0)`` (default 0; each a finite vector of
+    length ``n``) through :func:`~catopt.engines.systems.run_system` (divergence,
+    checkpoints, Ctrl-C), recording the primal residual ``|x - z|`` and the dual residual
+    ``rho |z - z_prev|`` (``rho`` the system's own) of every iteration, and stopping after
+    ``iters`` iterations or once both are at most ``tol`` (None: never)."""
+    if not isinstance(system, ADMMSystem):
+        raise SheafError(f"run_admm runs a system made by admm_system, got "
+                         f"{type(system).__name__}")
+    iters = integer(iters, "iters", minimum=0, error=SheafError)
+    if tol is not None:
+        tol = number(tol, "tol", nonnegative=True, error=SheafError)
+    rho = system.rho
     n = system.n // 4
     s0 = np.zeros(system.n)
     if z0 is not None:
+        z0 = _start(z0, n, "z0")
         s0[:n] = z0
         s0[3 * n:] = z0
     if u0 is not None:
-        s0[n:2 * n] = u0
+        s0[n:2 * n] = _start(u0, n, "u0")
     res = ADMMResult(s0[:n].copy(), s0[:n].copy(), s0[n:2 * n].copy(), 0)
 
     def residuals(s: np.ndarray) -> bool:
@@ -183,7 +211,7 @@ def run_admm(system: OpenDiscreteSystem, rho: float, iters: int, *, tol: float |
         return t > 0 and residuals(s)  # the residuals of the iteration that made s
 
     options.setdefault("progress", False)
-    out = run_system(system, s0, int(iters), callback=watch, **options)
+    out = run_system(system, s0, iters, callback=watch, **options)
     s = out.x
     if out.iterations > len(res.primal):  # the last state, not seen by the callback
         residuals(s)
@@ -204,8 +232,22 @@ def admm(sheaf: Sheaf, agents: Sequence[Any], *, b: Any = None, rho: float = 1.0
     go to the driver (``checkpoint``, ``progress``).
     """
     system = admm_system(sheaf, agents, rho, projection(sheaf, sheaf.target(b), z_step))
-    return run_admm(system, rho, iters, tol=tol, z0=_cochain(sheaf, z0, "z0"),
+    return run_admm(system, iters, tol=tol, z0=_cochain(sheaf, z0, "z0"),
                     u0=_cochain(sheaf, u0, "u0"), **options)
+
+
+def _start(v: Any, n: int, what: str) -> np.ndarray:
+    """A starting vector of :func:`run_admm`: ``n`` finite numbers, or a SheafError naming
+    it."""
+    try:
+        arr = np.asarray(v, dtype=float)
+    except (TypeError, ValueError):
+        raise SheafError(f"{what} must be a vector of {n} numbers, got {v!r}"[:300]) from None
+    if arr.shape != (n,):
+        raise SheafError(f"{what} must be a vector of length {n}, got shape {arr.shape}")
+    if not np.isfinite(arr).all():
+        raise SheafError(f"{what} must be finite, got {v!r}"[:300])
+    return arr
 
 
 def _cochain(sheaf: Sheaf, v: Any, what: str) -> np.ndarray | None:
@@ -237,5 +279,5 @@ def nonconvex_admm(sheaf: Sheaf, agents: Sequence[Any], potential: Any, *, b: An
                         options={"maxiter": z_iters, "gtol": 1e-10}).x
 
     system = admm_system(sheaf, agents, rho, z_step)
-    return run_admm(system, rho, iters, z0=_cochain(sheaf, z0, "z0"),
+    return run_admm(system, iters, z0=_cochain(sheaf, z0, "z0"),
                     u0=_cochain(sheaf, u0, "u0"), **options)

@@ -48,6 +48,7 @@ from catopt.functor.euler import euler_step
 from catopt.sheaves.errors import SheafError
 from catopt.sheaves.sheaf import Sheaf
 from catopt.systems.open_system import OpenDiscreteSystem
+from catopt.validate import integer, number, sequence
 from catopt.wiring.builder import UWDBuilder
 
 __all__ = ["ring", "random_connected_graph", "mixing_matrix", "DecentralizedResult", "dgd",
@@ -62,6 +63,8 @@ MIXINGS = ("max-degree", "metropolis", "lazy-metropolis")
 def _edges(n: int, edges: Sequence[Any], who: str) -> np.ndarray:
     """The edges as an ``m x 2`` integer array; each must join two distinct agents among
     ``0..n-1``, once."""
+    edges = sequence(edges, f"{who}: edges", error=SheafError,
+                     expected="a sequence of pairs (u, v) of agent indices")
     out = np.zeros((len(edges), 2), dtype=np.int64)
     seen: set[tuple[int, int]] = set()
     for k, e in enumerate(edges):
@@ -214,34 +217,80 @@ class DecentralizedResult:
     history: list[float] = field(default_factory=list)
 
 
-def _setup(grads: Sequence[LocalGrad], edges: Sequence[tuple[int, int]], s0: Any,
-           p0: Sequence[Any] | None, step: float, mixing: str
-           ) -> tuple[Any, np.ndarray, list[np.ndarray], np.ndarray]:
-    n = len(grads)
-    if n == 0:
+def _grads(grads: Any) -> list[LocalGrad]:
+    """``grads`` as a non-empty list of callables, or a SheafError naming it."""
+    grads = sequence(grads, "decentralized: grads", error=SheafError,
+                     expected="a sequence of callables grads[i](s, p)")
+    if not grads:
         raise SheafError("decentralized: no agents (grads is empty)")
     for i, g in enumerate(grads):
         if not callable(g):
             raise SheafError(f"decentralized: grads[{i}] is not callable")
-    e = _edges(n, edges, "decentralized")
-    if not (isinstance(step, (int, float, np.floating)) and np.isfinite(step) and step > 0):
-        raise SheafError(f"decentralized: step must be a positive number, got {step!r}")
-    s0 = np.asarray(s0, dtype=float)
-    S = np.tile(s0.ravel(), (n, 1)) if s0.ndim <= 1 or s0.shape[0] != n else s0.reshape(n, -1)
-    if p0 is not None and len(p0) != n:
+    return grads
+
+
+def _shared(s0: Any, n: int) -> np.ndarray:
+    """The initial copies ``(n, d)``: one finite point of dimension ``d >= 1`` copied to every
+    agent, or exactly ``n`` rows."""
+    want = f"one point (a vector of d >= 1 numbers) or {n} rows of them"
+    try:
+        S = np.array(s0, dtype=float)
+    except (TypeError, ValueError):
+        raise SheafError(f"decentralized: s0 must be {want}, got {s0!r}"[:300]) from None
+    if S.ndim == 1 and S.size >= 1:
+        S = np.tile(S, (n, 1))
+    elif not (S.ndim == 2 and S.shape[0] == n and S.shape[1] >= 1):
+        raise SheafError(f"decentralized: s0 must be {want}, got shape {S.shape}")
+    if not np.isfinite(S).all():
+        raise SheafError(f"decentralized: s0 must be finite, got {s0!r}"[:300])
+    return S
+
+
+def _private(p0: Any, n: int) -> list[np.ndarray]:
+    """The initial private variables: None (none) or ``n`` finite vectors."""
+    if p0 is None:
+        return [np.zeros(0) for _ in range(n)]
+    p0 = sequence(p0, "decentralized: p0", error=SheafError,
+                  expected=f"None or a sequence of {n} vectors (one per agent)")
+    if len(p0) != n:
         raise SheafError(f"decentralized: p0 has {len(p0)} entries for {n} agents")
-    P = [np.zeros(0) if p0 is None else np.asarray(p0[i], dtype=float).ravel().copy()
-         for i in range(n)]
+    P = []
+    for i, p in enumerate(p0):
+        try:
+            v = np.array(p, dtype=float).ravel()
+        except (TypeError, ValueError):
+            raise SheafError(f"decentralized: p0[{i}] must be a vector of numbers, got "
+                             f"{p!r}"[:300]) from None
+        if not np.isfinite(v).all():
+            raise SheafError(f"decentralized: p0[{i}] must be finite, got {p!r}"[:300])
+        P.append(v)
+    return P
+
+
+def _setup(grads: Sequence[LocalGrad], edges: Sequence[tuple[int, int]], s0: Any,
+           p0: Sequence[Any] | None, step: float, mixing: str
+           ) -> tuple[Any, np.ndarray, list[np.ndarray], np.ndarray, float]:
+    n = len(grads)
+    e = _edges(n, edges, "decentralized")
+    step = number(step, "decentralized: step", positive=True, error=SheafError)
+    S = _shared(s0, n)
+    P = _private(p0, n)
     W = mixing_matrix(n, [tuple(x) for x in e], mixing)
-    return W, S.astype(float).copy(), P, e
+    return W, S, P, e, step
 
 
 def _local_grad(grad: LocalGrad, i: int, s: np.ndarray, p: np.ndarray
                 ) -> tuple[np.ndarray, np.ndarray]:
     """Agent ``i``'s gradients as flat float vectors of the right lengths."""
-    gs, gp = grad(s, p)
-    gs = np.asarray(gs, dtype=float).ravel()
-    gp = np.asarray(gp, dtype=float).ravel()
+    out = grad(s, p)
+    try:
+        gs, gp = out
+        gs = np.asarray(gs, dtype=float).ravel()
+        gp = np.asarray(gp, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise SheafError(f"decentralized: grads[{i}] must return a pair (gradient with "
+                         f"respect to s, gradient with respect to p) of vectors of lengths "
+                         f"({s.size}, {p.size}), got {out!r}"[:300]) from None
     if gs.shape != s.shape or gp.shape != p.shape:
         raise SheafError(f"decentralized: grads[{i}] returned gradients of lengths "
                          f"({gs.size}, {gp.size}); agent {i}'s copy and private variables "
@@ -330,7 +379,8 @@ def decentralized_system(grads: Sequence[LocalGrad], edges: Sequence[tuple[int, 
         raise SheafError(f"decentralized: method must be 'gradient-tracking' or 'dgd', got "
                          f"{method!r}")
     tracking = method == "gradient-tracking"
-    W, S, P, _ = _setup(grads, edges, s0, p0, step, mixing)
+    grads = _grads(grads)
+    W, S, P, _, step = _setup(grads, edges, s0, p0, step, mixing)
     n, d = S.shape
     W = W.tocsr()
     b = UWDBuilder()
@@ -370,6 +420,8 @@ def decentralized_system(grads: Sequence[LocalGrad], edges: Sequence[tuple[int, 
 
 
 def _check_tol(monitor: Any, tol: float | None) -> None:
+    if tol is not None:
+        number(tol, "decentralized: tol", error=SheafError)
     if tol is not None and monitor is None:
         raise SheafError("decentralized: tol needs a monitor (the quantity to stop on)")
 
@@ -381,6 +433,8 @@ def _run(method: str, grads: Sequence[LocalGrad], edges: Sequence[tuple[int, int
     """Run ``method``'s composite through :func:`~catopt.engines.systems.run_system` (the one
     driver: divergence, checkpoints, Ctrl-C, progress, MPI), the monitor as its callback."""
     _check_tol(monitor, tol)
+    grads = _grads(grads)
+    iters = integer(iters, "iters", minimum=0, error=SheafError)
     system, x0 = decentralized_system(grads, edges, s0, p0=p0, step=step, method=method,
                                       mixing=mixing)
     n = len(grads)
@@ -401,7 +455,7 @@ def _run(method: str, grads: Sequence[LocalGrad], edges: Sequence[tuple[int, int
         return tol is not None and history[-1] <= tol
 
     with np.errstate(over="ignore", invalid="ignore"):
-        res = run_system(system, x0, int(iters), step=step,
+        res = run_system(system, x0, iters, step=step,
                          callback=None if monitor is None else watch, **options)
     S, P = split(res.x)
     if monitor is not None and len(history) < res.iterations:  # the last state, unwatched

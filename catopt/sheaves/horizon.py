@@ -25,14 +25,20 @@ import numpy as np
 
 from catopt.sheaves.errors import SheafError
 from catopt.sheaves.sheaf import EdgeGroup, Sheaf
+from catopt.validate import integer
 
 __all__ = ["horizon_sheaf", "horizon_target", "horizon_steps"]
 
 
 def _steps(steps: Any) -> int:
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
-        raise SheafError(f"steps must be a positive int (coupled time steps), got {steps!r}")
-    return int(steps)
+    return integer(steps, "steps", minimum=1, error=SheafError,
+                   expected="a positive int (coupled time steps)")
+
+
+def _sheaf(sheaf: Any, who: str) -> Sheaf:
+    if not isinstance(sheaf, Sheaf):
+        raise SheafError(f"{who} needs a Sheaf, got {type(sheaf).__name__}")
+    return sheaf
 
 
 def _kron_eye(F: np.ndarray, T: int) -> np.ndarray:
@@ -48,8 +54,7 @@ def horizon_sheaf(sheaf: Sheaf, steps: int) -> Sheaf:
     """The sheaf ``F^T`` on ``T = steps`` time steps (module docstring): vertex stalks
     ``d_v T``, edge stalks ``d_e T``, restriction maps ``I_T (x) F``; same vertex and edge
     names. Built per edge group, without a loop over edges."""
-    if not isinstance(sheaf, Sheaf):
-        raise SheafError(f"horizon_sheaf needs a Sheaf, got {type(sheaf).__name__}")
+    sheaf = _sheaf(sheaf, "horizon_sheaf")
     T = _steps(steps)
     groups = [EdgeGroup(g.du * T, g.dv * T, g.de * T, g.edges, g.head, g.tail,
                         _kron_eye(g.Fu, T), _kron_eye(g.Fv, T)) for g in sheaf.groups]
@@ -60,6 +65,7 @@ def horizon_sheaf(sheaf: Sheaf, steps: int) -> Sheaf:
 def horizon_target(sheaf: Sheaf, b: Any, steps: int) -> np.ndarray:
     """The edge targets ``b`` of ``sheaf`` repeated at each of ``steps`` time steps, as a
     1-cochain of :func:`horizon_sheaf` (edge ``e``'s block is ``b_e`` tiled ``T`` times)."""
+    sheaf = _sheaf(sheaf, "horizon_target")
     T = _steps(steps)
     b = sheaf.target(b)
     de = sheaf.edge_dims
@@ -73,6 +79,7 @@ def horizon_target(sheaf: Sheaf, b: Any, steps: int) -> np.ndarray:
 def horizon_steps(sheaf: Sheaf, steps: int) -> np.ndarray:
     """The time step ``t`` of each coordinate of a 0-cochain of :func:`horizon_sheaf`
     (vertex ``v``'s block is ``d_v`` coordinates at step 0, then at step 1, ...)."""
+    sheaf = _sheaf(sheaf, "horizon_steps")
     T = _steps(steps)
     dv = sheaf.vertex_dims
     sizes = dv * T

@@ -57,6 +57,7 @@ import numpy as np
 
 from catopt.sheaves.errors import SheafError
 from catopt.sheaves.sheaf import Sheaf
+from catopt.validate import integer, number
 
 __all__ = ["MPCAgent", "MPCResult", "run_mpc", "double_integrator"]
 
@@ -89,6 +90,20 @@ class MPCAgent:
     eps
         OSQP's absolute and relative tolerances; solution polishing (on) then solves the
         identified active set exactly.
+
+    Attributes
+    ----------
+    x : numpy.ndarray
+        The current state ``(nx,)``; :meth:`step` advances it.
+    plan : numpy.ndarray
+        The last planned trajectory ``x_0 .. x_{N-1}``, shape ``(N, nx)``, written by every
+        :meth:`prox` (before the first: the current state held over the horizon).
+    u_first : numpy.ndarray
+        The first control of the last plan, ``(nu,)``, which :meth:`step` applies.
+    coupled : tuple[int, ...]
+        The planned states ``prox`` takes and returns (:meth:`couple`).
+    solves : int
+        How many QPs the agent has solved.
 
     Notes
     -----
@@ -253,6 +268,12 @@ def run_mpc(sheaf: Sheaf, agents: Sequence[MPCAgent], steps: int, *, b: Any = No
         (:func:`~catopt.sheaves.penalty.prox_distance`, one block per coupled step), which
         keeps ``|rho u_t| <= M``; the coupling is met exactly at convergence when ``M``
         exceeds every step's optimal multiplier norm.
+
+    Notes
+    -----
+    ``run_mpc`` changes the agents: it sets each agent's coupling to ``couple_from``
+    (:meth:`MPCAgent.couple`) and leaves it so, and every MPC step advances each agent's
+    state (:meth:`MPCAgent.step`). All arguments are checked before any agent is changed.
     """
     from catopt.engines.simulate import simulate
     from catopt.sheaves.admm import admm_system, check_agents
@@ -272,10 +293,16 @@ def run_mpc(sheaf: Sheaf, agents: Sequence[MPCAgent], steps: int, *, b: Any = No
     if potential is not None and (couple_from is not None or penalty is not None):
         raise SheafError("a potential couples the terminal states by its own z-step; "
                          "couple_from and penalty are for the projection")
-    if penalty is not None and not (isinstance(penalty, (int, float)) and penalty > 0):
-        raise SheafError(f"penalty must be a positive number (the exact penalty's weight M), "
-                         f"got {penalty!r}")
-    for a in agents:
+    steps = integer(steps, "steps", minimum=0, error=SheafError)
+    admm_iters = integer(admm_iters, "admm_iters", minimum=1, error=SheafError)
+    rho = number(rho, "rho", positive=True, error=SheafError)
+    if penalty is not None:
+        penalty = number(penalty, "penalty", positive=True, error=SheafError,
+                         expected="a positive number (the exact penalty's weight M)")
+    if couple_from is not None:
+        couple_from = integer(couple_from, "couple_from", minimum=1,
+                              maximum=agents[0].N - 1, error=SheafError)
+    for a in agents:  # every argument is checked: now the agents change
         a.couple(couple_from)
     T = len(agents[0].coupled)
     hs = sheaf if couple_from is None else horizon_sheaf(sheaf, T)
@@ -312,7 +339,7 @@ def run_mpc(sheaf: Sheaf, agents: Sequence[MPCAgent], steps: int, *, b: Any = No
     system = admm_system(hs, agents, rho, z_step)  # the agents' QPs follow their states
     n = hs.n
     o = hs.vertex_offsets
-    for t in range(int(steps)):
+    for t in range(steps):
         if t > 0:  # shifted warm start: last step's coupled states, one step further on
             z = np.concatenate([_shift(z[o[i]:o[i + 1]], a) for i, a in enumerate(agents)])
         if not warm_dual or u is None:

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from catopt.sheaves.errors import SheafError
+from catopt.validate import number
 
 __all__ = ["prox_distance"]
 
@@ -42,24 +43,41 @@ def prox_distance(w: Any, p: Any, radius: float, blocks: Any = None) -> np.ndarr
     radius
         ``r >= 0`` (``inf``: the projection ``p`` itself).
     blocks
-        The block ``t`` of each coordinate (non-negative ints, one per coordinate; ``C`` is
-        the product of the blocks' sets), or None: one block.
+        The block ``t`` of each coordinate (non-negative ints, one per coordinate, any
+        labels: coordinates with the same label form one block; ``C`` is the product of the
+        blocks' sets), or None: one block.
     """
-    w = np.asarray(w, dtype=float).ravel()
-    p = np.asarray(p, dtype=float).ravel()
+    w = _vector(w, "w")
+    p = _vector(p, "p")
     if p.shape != w.shape:
         raise SheafError(f"prox_distance: p has shape {p.shape} but w has {w.shape}")
-    if not (isinstance(radius, (int, float, np.floating)) and radius >= 0):
-        raise SheafError(f"prox_distance: radius must be a number >= 0, got {radius!r}")
+    radius = number(radius, "prox_distance: radius", nonnegative=True, finite=False,
+                    error=SheafError)
     step = p - w
     if blocks is None:
-        blocks = np.zeros(len(w), dtype=np.int64)
-    blocks = np.asarray(blocks)
-    if blocks.shape != w.shape or not np.issubdtype(blocks.dtype, np.integer) \
-            or (len(blocks) and blocks.min() < 0):
-        raise SheafError(f"prox_distance: blocks must be one non-negative int per coordinate "
-                         f"({len(w)}), got shape {blocks.shape}")
-    dist = np.sqrt(np.bincount(blocks, step * step))
+        labels = np.zeros(len(w), dtype=np.int64)
+    else:
+        b = np.asarray(blocks)
+        if b.shape != w.shape or not np.issubdtype(b.dtype, np.integer) \
+                or (len(b) and b.min() < 0):
+            raise SheafError(f"prox_distance: blocks must be one non-negative int per "
+                             f"coordinate ({len(w)}), got {blocks!r}"[:300])
+        # the blocks' labels may be any ints: renumber them 0..k-1 (no array of max+1 slots)
+        _, labels = np.unique(b, return_inverse=True)
+        labels = labels.ravel()
+    dist = np.sqrt(np.bincount(labels, step * step))
     with np.errstate(divide="ignore", invalid="ignore"):
         factor = np.where(dist > radius, radius / dist, 1.0)
-    return w + factor[blocks] * step
+    return w + factor[labels] * step
+
+
+def _vector(v: Any, name: str) -> np.ndarray:
+    """``v`` as a flat vector of finite floats, or a SheafError naming it."""
+    try:
+        arr = np.asarray(v, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise SheafError(f"prox_distance: {name} must be a vector of numbers, got "
+                         f"{v!r}"[:300]) from None
+    if not np.isfinite(arr).all():
+        raise SheafError(f"prox_distance: {name} must be finite, got {v!r}"[:300])
+    return arr

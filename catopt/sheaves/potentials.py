@@ -100,9 +100,21 @@ def _coords(coords: Sequence[int] | None) -> tuple[Any, int]:
     return c, int(c.max()) + 1
 
 
+def _scatter(Y: np.ndarray, c: Any, G_c: np.ndarray) -> np.ndarray:
+    """The gradient with respect to ``Y`` of a function of ``Y[:, c]`` whose gradient there is
+    ``G_c``: a coordinate listed several times in ``c`` gets the sum of its columns (the
+    chain rule through the gather ``Y -> Y[:, c]``)."""
+    G = np.zeros(np.shape(Y), dtype=float)
+    np.add.at(G, (slice(None), c), G_c)
+    return G
+
+
 def quadratic(coords: Sequence[int] | None = None, weight: float = 1.0) -> Potential:
     """``U_e(y) = weight/2 |y_c|^2`` (all coordinates by default): convex; its nonlinear
-    Laplacian is the linear one, ``weight (L x - delta^T b)``."""
+    Laplacian is the linear one, ``weight (L x - delta^T b)``.
+
+    A coordinate listed ``k`` times in ``coords`` counts ``k`` times, in the value, the
+    gradient (``k weight y_j``) and the Hessian (``k weight`` on the diagonal) alike."""
     c, need = _coords(coords)
     w = float(weight)
 
@@ -111,9 +123,7 @@ def quadratic(coords: Sequence[int] | None = None, weight: float = 1.0) -> Poten
         return 0.5 * w * (Z * Z).sum(axis=1)
 
     def grad(Y: np.ndarray) -> np.ndarray:
-        G = np.zeros_like(Y)
-        G[:, c] = w * Y[:, c]
-        return G
+        return _scatter(Y, c, w * Y[:, c])
 
     def hessian(d: int) -> np.ndarray:  # w times the count of each coordinate in c
         return np.diag(w * np.bincount(np.arange(d)[c], minlength=d).astype(float))
@@ -134,9 +144,7 @@ def distance(r: float, coords: Sequence[int] | None = None) -> Potential:
 
     def grad(Y: np.ndarray) -> np.ndarray:
         Z = Y[:, c]
-        G = np.zeros_like(Y)
-        G[:, c] = 4.0 * ((Z * Z).sum(axis=1) - r2)[:, None] * Z
-        return G
+        return _scatter(Y, c, 4.0 * ((Z * Z).sum(axis=1) - r2)[:, None] * Z)
 
     return Potential(value, grad, name=f"distance({r:g})", dims=lambda d: d >= need)
 

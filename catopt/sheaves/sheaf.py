@@ -230,22 +230,56 @@ class Sheaf:
                     edge_names: Sequence[str], groups: Sequence[EdgeGroup]) -> Sheaf:
         """A sheaf from edge groups (as in :attr:`groups`; every edge index in exactly one
         group), without a Python loop over edges: how derived sheaves (e.g.
-        :func:`~catopt.sheaves.horizon.horizon_sheaf`) are built."""
-        dims = np.asarray(vertex_dims, dtype=np.int64)
-        k = len(edge_names)
+        :func:`~catopt.sheaves.horizon.horizon_sheaf`) are built. Checked: one positive
+        dimension per vertex, edge indices and vertices in range, the maps' shapes and
+        vertices' dimensions those of their group, every edge in exactly one group."""
+        nv, k = len(vertex_names), len(edge_names)
+        dims = np.asarray(vertex_dims)
+        if dims.shape != (nv,) or (nv and (not np.issubdtype(dims.dtype, np.integer)
+                                           or dims.min() < 1)):
+            raise SheafError(f"vertex_dims must be one positive int per vertex ({nv}), got "
+                             f"{vertex_dims!r}"[:300])
+        dims = dims.astype(np.int64)
         heads = np.full(k, -1, dtype=np.int64)
         tails = np.full(k, -1, dtype=np.int64)
-        for g in groups:
+        count = np.zeros(k, dtype=np.int64)
+        groups = list(groups)
+        for i, g in enumerate(groups):
+            if not isinstance(g, EdgeGroup):
+                raise SheafError(f"edge group {i} must be an EdgeGroup, got {type(g).__name__}")
+            where = f"edge group {i} ((d_u, d_v, d_e) = ({g.du}, {g.dv}, {g.de}))"
+            idx = {}
+            for part in ("edges", "head", "tail"):
+                a = np.asarray(getattr(g, part))
+                if a.shape != (len(g.edges),) or (a.size and not np.issubdtype(a.dtype,
+                                                                               np.integer)):
+                    raise SheafError(f"{where}: {part} must be {len(g.edges)} ints (one per "
+                                     f"edge of the group), got {a!r}"[:300])
+                top = k if part == "edges" else nv
+                bad = (a < 0) | (a >= top)
+                if bad.any():
+                    what = "edge index" if part == "edges" else f"{part} vertex"
+                    raise SheafError(f"{where}: {what} {int(a[bad][0])} is out of range "
+                                     f"0..{top - 1}")
+                idx[part] = a.astype(np.int64)
             if g.Fu.shape != (len(g.edges), g.de, g.du) or g.Fv.shape != (len(g.edges), g.de,
                                                                           g.dv):
-                raise SheafError(f"an edge group's maps have shapes {g.Fu.shape} and "
+                raise SheafError(f"{where}: its maps have shapes {g.Fu.shape} and "
                                  f"{g.Fv.shape}, expected (k, d_e, d_u) = "
                                  f"({len(g.edges)}, {g.de}, {g.du}) and (k, d_e, d_v)")
-            if len(g.edges) and (np.any(dims[g.head] != g.du) or np.any(dims[g.tail] != g.dv)):
-                raise SheafError("an edge group's vertices do not have its stalk dimensions")
-            heads[g.edges], tails[g.edges] = g.head, g.tail
-        if (heads < 0).any():
-            raise SheafError("every edge must be in one edge group")
+            e, h, t = idx["edges"], idx["head"], idx["tail"]
+            if len(e) and (np.any(dims[h] != g.du) or np.any(dims[t] != g.dv)):
+                raise SheafError(f"{where}: its vertices do not have its stalk dimensions")
+            np.add.at(count, e, 1)
+            heads[e], tails[e] = h, t
+        if (count > 1).any():
+            twice = [edge_names[j] for j in np.nonzero(count > 1)[0][:5]]
+            raise SheafError(f"every edge must be in exactly one edge group: edges {twice} "
+                             f"are listed more than once")
+        if (count == 0).any():
+            missing = [edge_names[j] for j in np.nonzero(count == 0)[0][:5]]
+            raise SheafError(f"every edge must be in one edge group: edges {missing} are in "
+                             f"none")
         s = cls.__new__(cls)
         s._init(list(vertex_names), dims, list(edge_names), heads, tails, list(groups))
         return s

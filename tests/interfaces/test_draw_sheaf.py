@@ -94,3 +94,39 @@ def test_bad_drawing_input_is_named() -> None:
 
     with pytest.raises(co.CatoptError, match="sheaf_dot draws a Sheaf, got int"):
         sheaf_dot(3)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"digits": "a"}, r"digits must be an int >= 0, got 'a'"),
+    ({"digits": -1}, r"digits must be an int >= 0"),
+    ({"digits": 2.0}, r"digits must be an int >= 0"),
+    ({"max_entries": "a"}, r"max_entries must be an int >= 1, got 'a'"),
+    ({"max_entries": 0}, r"max_entries must be an int >= 1"),
+    ({"tol": "a"}, r"tol must be a number, got 'a'"),
+    ({"tol": -1e-3}, r"tol must be >= 0"),
+    ({"tol": np.nan}, r"tol must be a finite number"),
+])
+def test_bad_drawing_options_are_named(kwargs, match) -> None:
+    s = Sheaf({"a": 2, "b": 1}, [("a", "b", np.eye(2)[:1], np.eye(1))])
+    with pytest.raises(co.CatoptError, match=match):
+        draw(s, x=np.zeros(3), **kwargs)
+
+
+def test_format_map_checks_its_options() -> None:
+    with pytest.raises(co.CatoptError, match="digits"):
+        format_map(np.eye(2), digits=None)
+    with pytest.raises(co.CatoptError, match="max_entries"):
+        format_map(np.eye(2), max_entries=-2)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_a_non_finite_cochain_fills_the_edges_it_touches(bad: float) -> None:
+    """x on the path a - b - c with a non-finite value at c: edge b-c (which reads c) is
+    drawn as disagreeing with its non-finite gap printed; a-b (which agrees) is not."""
+    s = Sheaf({"a": 1, "b": 1, "c": 1}, [("a", "b", np.eye(1), np.eye(1)),
+                                         ("b", "c", np.eye(1), np.eye(1))])
+    with np.errstate(invalid="ignore"):
+        nodes = _figure(draw(s, x=[1.0, 1.0, bad])).all_nodes()
+    assert "filled" not in nodes["e0"]["style"]
+    assert "filled" in nodes["e1"]["style"]
+    assert ("nan" if np.isnan(bad) else "inf") in nodes["e1"]["label"]

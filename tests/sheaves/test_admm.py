@@ -127,8 +127,67 @@ def test_admm_checkpoints_and_resumes_through_the_driver(tmp_path) -> None:
                                [2, 2, 2], [(0, 1, np.eye(2), np.eye(2)),
                                            (1, 2, np.eye(2), np.eye(2))]))
     system = admm_system(s, agents, 1.0, projection(s, s.target(b)))
-    full = run_admm(system, 1.0, 30)
-    run_admm(system, 1.0, 12, checkpoint=tmp_path)
-    resumed = run_admm(system, 1.0, 30, resume=tmp_path)
+    full = run_admm(system, 30)
+    run_admm(system, 12, checkpoint=tmp_path)
+    resumed = run_admm(system, 30, resume=tmp_path)
     np.testing.assert_array_equal(resumed.z, full.z)
     np.testing.assert_array_equal(resumed.u, full.u)
+
+
+def _chain_system(rho: float):
+    from catopt.sheaves.admm import admm_system, projection
+
+    s, agents, b, _ = program((Sheaf([2, 2, 2], [(0, 1, np.eye(2), np.eye(2)),
+                                                 (1, 2, np.eye(2), np.eye(2))]),
+                               [2, 2, 2], [(0, 1, np.eye(2), np.eye(2)),
+                                           (1, 2, np.eye(2), np.eye(2))]))
+    return s, admm_system(s, agents, rho, projection(s, s.target(b)))
+
+
+@pytest.mark.parametrize("rho", [0.3, 3.0])
+def test_run_admm_reads_the_dual_residual_scale_from_the_system(rho: float) -> None:
+    """The dual residual is rho |z_k - z_{k-1}| with the system's own rho, recomputed from
+    the iterates of two runs (k - 1 and k iterations)."""
+    from catopt.sheaves.admm import run_admm
+
+    _, system = _chain_system(rho)
+    assert system.rho == rho
+    for k in (1, 4):
+        before, after = run_admm(system, k - 1), run_admm(system, k)
+        assert after.dual[-1] == pytest.approx(rho * np.linalg.norm(after.z - before.z))
+        assert after.primal[-1] == pytest.approx(np.linalg.norm(after.x - after.z))
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"iters": -1}, "iters"), ({"iters": 2.5}, "iters"), ({"iters": True}, "iters"),
+    ({"iters": 3, "tol": -1.0}, "tol"), ({"iters": 3, "tol": "x"}, "tol"),
+    ({"iters": 3, "z0": np.zeros(5)}, "z0"), ({"iters": 3, "z0": ["a"] * 6}, "z0"),
+    ({"iters": 3, "u0": np.full(6, np.nan)}, "u0"),
+    ({"iters": 3, "u0": np.zeros((2, 3))}, "u0"),
+])
+def test_run_admm_bad_arguments(kwargs, match) -> None:
+    from catopt.sheaves.admm import run_admm
+
+    _, system = _chain_system(1.0)
+    with pytest.raises(SheafError, match=match):
+        run_admm(system, **kwargs)
+
+
+def test_run_admm_refuses_a_system_not_made_by_admm_system() -> None:
+    """A plain system of the right size has no rho to scale the dual residual by."""
+    from catopt.sheaves.admm import run_admm
+    from catopt.systems.open_system import OpenDiscreteSystem
+
+    with pytest.raises(SheafError, match="admm_system"):
+        run_admm(OpenDiscreteSystem(lambda x: x, 24), 3)
+
+
+def test_admm_system_refuses_a_bad_rho_or_z_step() -> None:
+    from catopt.sheaves.admm import admm_system, projection
+
+    s = Sheaf.constant(2, [(0, 1)], 2)
+    agents = [QuadraticAgent(np.eye(2), np.zeros(2))] * 2
+    with pytest.raises(SheafError, match="rho"):
+        admm_system(s, agents, 0.0, projection(s, s.target(None)))
+    with pytest.raises(SheafError, match="z_step"):
+        admm_system(s, agents, 1.0, "exact")

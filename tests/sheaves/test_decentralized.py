@@ -293,3 +293,51 @@ def test_gradient_tracking_checkpoints_and_resumes_bit_for_bit(tmp_path) -> None
     np.testing.assert_array_equal(resumed.S, full.S)
     np.testing.assert_array_equal(np.array(resumed.P), np.array(full.P))
     assert resumed.iterations == full.iterations == 60
+
+
+def _zero_grad(s, p):
+    return np.zeros_like(s), np.zeros_like(p)
+
+
+# (keyword arguments changed from a good call of dgd/gradient_tracking, the message's regex)
+BAD_CALLS = [
+    ({"s0": "abc"}, r"s0 must be one point"),
+    ({"s0": None}, r"s0 must be one point"),
+    ({"s0": []}, r"s0 must be one point .* got shape \(0,\)"),
+    ({"s0": 0.0}, r"s0 must be one point .* got shape \(\)"),
+    ({"s0": np.zeros((2, 2))}, r"s0 must be one point .* or 3 rows .* got shape \(2, 2\)"),
+    ({"s0": np.zeros((3, 0))}, r"s0 must be one point"),
+    ({"s0": [0.0, np.nan]}, r"s0 must be finite"),
+    ({"p0": ["a", "b", "c"]}, r"p0\[0\] must be a vector of numbers"),
+    ({"p0": 5}, r"p0 must be None or a sequence of 3 vectors"),
+    ({"p0": [[0.0], [np.inf], [0.0]]}, r"p0\[1\] must be finite"),
+    ({"grads": _zero_grad}, r"grads must be a sequence of callables"),
+    ({"grads": [_zero_grad, _zero_grad, lambda s, p: 1.0]},
+     r"grads\[2\] must return a pair \(gradient with respect to s"),
+    ({"grads": [_zero_grad, _zero_grad, lambda s, p: (s, p, s)]}, r"grads\[2\] must return"),
+    ({"grads": [_zero_grad, _zero_grad, lambda s, p: ("a", p)]}, r"grads\[2\] must return"),
+    ({"edges": None}, r"edges must be a sequence of pairs"),
+    ({"edges": 3}, r"edges must be a sequence of pairs"),
+    ({"step": True}, r"step must be a number"),
+    ({"step": 0.0}, r"step must be > 0"),
+    ({"iters": -1}, r"iters must be an int >= 0"),
+    ({"iters": 2.5}, r"iters must be an int"),
+    ({"tol": "x", "monitor": lambda S, P: 0.0}, r"tol must be a number"),
+]
+
+
+@pytest.mark.parametrize("method", [dgd, gradient_tracking])
+@pytest.mark.parametrize("change, match", BAD_CALLS)
+def test_bad_arguments_are_named_before_any_iteration(method, change, match) -> None:
+    kw = {"grads": [_zero_grad] * 3, "edges": [(0, 1), (1, 2)], "s0": np.zeros(2),
+          "p0": [np.zeros(1)] * 3, "step": 0.1, "iters": 3, **change}
+    with pytest.raises(SheafError, match=match):
+        method(kw.pop("grads"), kw.pop("edges"), kw.pop("s0"), **kw)
+
+
+def test_s0_rows_and_a_numpy_step_are_taken() -> None:
+    """``n`` rows are the agents' own starting copies (no gradient: plain mixing, which keeps
+    the average and reaches it)."""
+    S0 = np.array([[0.0, 3.0], [3.0, 0.0], [6.0, 3.0]])
+    r = dgd([_zero_grad] * 3, [(0, 1), (1, 2)], S0, step=np.int64(1), iters=np.int64(400))
+    np.testing.assert_allclose(r.S, np.tile(S0.mean(axis=0), (3, 1)), atol=1e-9)

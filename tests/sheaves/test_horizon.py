@@ -98,3 +98,22 @@ def test_from_groups_refuses_an_edge_in_no_group() -> None:
         Sheaf.from_groups(s.vertex_names, s.vertex_dims, [*s.edge_names, "extra"], s.groups)
     with pytest.raises(SheafError, match="stalk dimensions"):
         Sheaf.from_groups(s.vertex_names, s.vertex_dims + 1, s.edge_names, s.groups)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda s: horizon_target(None, None, 2), r"horizon_target needs a Sheaf, got NoneType"),
+    (lambda s: horizon_steps("x", 2), r"horizon_steps needs a Sheaf, got str"),
+    (lambda s: horizon_sheaf(s, True), r"steps must be a positive int"),
+    (lambda s: horizon_target(s, None, 0), r"steps must be a positive int"),
+    (lambda s: horizon_target(s, None, 1.5), r"steps must be a positive int"),
+    (lambda s: horizon_steps(s, "2"), r"steps must be a positive int"),
+    (lambda s: horizon_steps(s, -3), r"steps must be a positive int"),
+])
+def test_every_horizon_function_checks_its_arguments(call, match) -> None:
+    with pytest.raises(SheafError, match=match):
+        call(Sheaf.constant(2, [(0, 1)], 2))
+
+
+def test_numpy_int_steps_are_taken() -> None:
+    s = Sheaf.constant(2, [(0, 1)], 2)
+    np.testing.assert_array_equal(horizon_steps(s, np.int64(2)), [0, 0, 1, 1, 0, 0, 1, 1])

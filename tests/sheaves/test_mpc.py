@@ -114,3 +114,56 @@ def test_bad_arguments() -> None:
         from catopt.sheaves import quadratic
 
         run_mpc(s, ags, 1, potential=quadratic(), penalty=1.0)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"steps": "a"}, "steps must be an int"),
+    ({"steps": -1}, "steps must be an int >= 0"),
+    ({"steps": 2.5}, "steps"),
+    ({"admm_iters": -1}, "admm_iters must be an int >= 1"),
+    ({"admm_iters": 0}, "admm_iters must be an int >= 1"),
+    ({"admm_iters": True}, "admm_iters"),
+    ({"penalty": True}, "penalty must be a positive"),
+    ({"penalty": 0.0}, "penalty must be a positive"),
+    ({"penalty": "a"}, "penalty must be a positive"),
+    ({"rho": 0.0}, "rho must be > 0"),
+    ({"rho": np.nan}, "rho"),
+    ({"rho": "a"}, "rho"),
+    ({"couple_from": 5}, "couple_from must be an int from 1 to 4"),
+    ({"couple_from": 0, "penalty": -1.0}, "penalty"),  # checked before couple_from is used
+    ({"couple_from": 2, "admm_iters": 0}, "admm_iters"),
+])
+def test_run_mpc_bad_arguments_leave_the_agents_as_they_were(kwargs, match) -> None:
+    A, B = double_integrator(0.1)
+    s = Sheaf.constant(2, [(0, 1)], 4)
+    ags = [MPCAgent(A, B, np.eye(4), np.eye(2), 5, x0=np.ones(4)) for _ in range(2)]
+    kwargs = {"steps": 1, **kwargs}
+    with pytest.raises(SheafError, match=match):
+        run_mpc(s, ags, **kwargs)
+    for a in ags:  # refused before any agent was coupled or stepped
+        assert a.coupled == (4,) and a.solves == 0
+        np.testing.assert_array_equal(a.x, np.ones(4))
+
+
+def test_run_mpc_takes_numpy_ints_and_leaves_the_coupling_set() -> None:
+    A, B = double_integrator(0.1)
+    s = Sheaf.constant(2, [(0, 1)], 4)
+    ags = [MPCAgent(A, B, np.eye(4), np.eye(2), 5, x0=x0) for x0 in (np.ones(4), -np.ones(4))]
+    r = run_mpc(s, ags, np.int64(2), admm_iters=np.int64(3), penalty=np.int64(3),
+                couple_from=np.int64(2), rho=np.int64(2))
+    assert r.states.shape == (3, 2, 4) and r.residuals.shape == (2,)
+    assert all(a.coupled == (2, 3, 4) for a in ags)  # as documented: left so
+
+
+def test_plan_is_the_last_planned_trajectory() -> None:
+    """``plan`` starts at the current state, follows the dynamics with the first control, and
+    its coupled states are what prox returned."""
+    A, B = double_integrator(0.1)
+    rng = np.random.default_rng(5)
+    a = MPCAgent(A, B, np.eye(4), np.eye(2), 6, (-1, 1), x0=rng.standard_normal(4), eps=1e-10)
+    a.couple(3)
+    z = a.prox(rng.standard_normal(12), 1.5)
+    assert a.plan.shape == (6, 4)
+    np.testing.assert_allclose(a.plan[0], a.x, atol=1e-8)
+    np.testing.assert_allclose(a.plan[1], A @ a.x + B @ a.u_first, atol=1e-8)
+    np.testing.assert_array_equal(a.plan[3:].ravel(), z)

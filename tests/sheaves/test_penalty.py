@@ -89,3 +89,32 @@ def test_bad_arguments() -> None:
         prox_distance(np.zeros(2), np.zeros(3), 1.0)
     with pytest.raises(SheafError, match="blocks"):
         prox_distance(np.zeros(2), np.zeros(2), 1.0, [0])
+
+
+@pytest.mark.parametrize("args, match", [
+    ((["a"], [0.0], 1.0), "w must be a vector of numbers"),
+    (([0.0], ["a"], 1.0), "p must be a vector of numbers"),
+    (([np.nan], [0.0], 1.0), "w must be finite"),
+    (([0.0], [np.inf], 1.0), "p must be finite"),
+    (([0.0], [0.0], True), "radius"),
+    (([0.0], [0.0], np.nan), "radius"),
+    (([0.0, 1.0], [0.0, 1.0], 1.0, [0.5, 1.0]), "blocks"),
+    (([0.0, 1.0], [0.0, 1.0], 1.0, [0, -1]), "blocks"),
+])
+def test_bad_arguments_are_named(args, match) -> None:
+    with pytest.raises(SheafError, match=match):
+        prox_distance(*args)
+
+
+def test_numpy_int_radius_is_a_number() -> None:
+    w, p = np.array([3.0, 4.0]), np.zeros(2)
+    np.testing.assert_allclose(prox_distance(w, p, np.int64(1)), [2.4, 3.2])  # 5 -> 4
+
+
+def test_block_labels_are_any_ints_without_a_table_of_their_size() -> None:
+    """Labels 0 and 2**40 are two blocks, as 0 and 1 (no bincount of 2**40 slots)."""
+    rng = np.random.default_rng(0)
+    w, p = rng.standard_normal(6), rng.standard_normal(6)
+    labels = np.array([0, 2**40, 0, 2**40, 7, 7])
+    np.testing.assert_allclose(prox_distance(w, p, 0.3, labels),
+                               prox_distance(w, p, 0.3, [0, 2, 0, 2, 1, 1]))

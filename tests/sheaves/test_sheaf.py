@@ -132,3 +132,47 @@ def test_build_is_linear_in_size() -> None:
     build(2000)
     small, big = min(build(5000) for _ in range(3)), min(build(50000) for _ in range(3))
     assert big < 25 * small, (small, big)  # 10x the size; quadratic would be 100x
+
+
+def _grouped():
+    """A sheaf whose edges fall in three groups (three shape signatures)."""
+    s = Sheaf([1, 2, 2], [(0, 1, np.ones((1, 1)), np.ones((1, 2))),
+                          (1, 2, np.eye(2), np.eye(2)),
+                          (2, 0, np.ones((1, 2)), np.ones((1, 1)))])
+    assert len(s.groups) == 3
+    return s
+
+
+def _from_groups_bad_calls():
+    from dataclasses import replace
+
+    s = _grouped()
+    g0, g1, g2 = s.groups
+    names, dims, enames = s.vertex_names, s.vertex_dims, s.edge_names
+    return [
+        ((names, dims[:2], enames, s.groups), r"vertex_dims must be one positive int per "),
+        ((names, [1, 2, 0], enames, s.groups), r"vertex_dims"),
+        ((names, dims, enames, [g0, "x", g2]), r"edge group 1 must be an EdgeGroup"),
+        ((names, dims, enames, [replace(g0, edges=g0.edges + 7), g1, g2]),
+         r"edge group 0 .*: edge index \d+ is out of range 0\.\.2"),
+        ((names, dims, enames, [g0, replace(g1, head=g1.head + 5), g2]),
+         r"edge group 1 .*: head vertex \d+ is out of range 0\.\.2"),
+        ((names, dims, enames, [g0, replace(g1, tail=-g1.tail - 1), g2]),
+         r"edge group 1 .*: tail vertex -\d+ is out of range"),
+        ((names, dims, enames, [g0, replace(g1, edges=g1.edges[:0]), g2]),
+         r"head must be 0 ints \(one per edge of the group\)"),
+        ((names, dims, enames, [g0, g1, g1, g2]),
+         r"exactly one edge group: edges \['e1'\] are listed more than once"),
+    ]
+
+
+@pytest.mark.parametrize("args, match", _from_groups_bad_calls())
+def test_from_groups_names_the_group_and_edge_at_fault(args, match) -> None:
+    with pytest.raises(SheafError, match=match):
+        Sheaf.from_groups(*args)
+
+
+def test_from_groups_rebuilds_the_sheaf_from_its_own_groups() -> None:
+    s = _grouped()
+    t = Sheaf.from_groups(s.vertex_names, s.vertex_dims, s.edge_names, s.groups)
+    assert (t.coboundary() != s.coboundary()).nnz == 0
