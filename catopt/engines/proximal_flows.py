@@ -102,17 +102,10 @@ class FlowSolution:
     last: SolveResult | None = None
 
 
-def _edge_data(net: OpenFlowNetwork, attr: str) -> np.ndarray:
-    return np.concatenate([getattr(leaf, attr) for leaf in net.leaves]) if net.leaves \
-        else np.zeros(0)
-
-
 def flow_cost(net: OpenFlowNetwork, flows: Any) -> float:
     """``sum_e c_e(x_e)`` for flows given one per edge, leaves in order."""
-    x = np.asarray(flows, dtype=float)
-    if x.shape != (net.n_edges,):
-        raise NetworkError(f"flows has shape {x.shape}; the network has {net.n_edges} edges")
-    offs = np.cumsum([0] + [leaf.n_edges for leaf in net.leaves])
+    x = net.edge_vector(flows, "flows")
+    offs = net.edge_offsets
     return float(sum(np.sum(leaf.edge_cost(x[offs[k]:offs[k + 1]]))
                      for k, leaf in enumerate(net.leaves)))
 
@@ -122,12 +115,10 @@ def flow_dual_value(net: OpenFlowNetwork, lam: Any) -> float:
     lam' b`` of the network: a lower bound on the cost of every feasible flow (weak duality),
     equal to the optimal cost at an optimal ``lam``; ``-inf`` where a linear edge's reduced
     cost points to a missing capacity."""
-    lam = np.asarray(lam, dtype=float)
-    if lam.shape != (net.n,):
-        raise NetworkError(f"lam has shape {lam.shape}; the network has {net.n} nodes")
+    lam = net.node_vector(lam, "lam")
     src, tgt = net.edges()
     s = lam[src] - lam[tgt]
-    offs = np.cumsum([0] + [leaf.n_edges for leaf in net.leaves])
+    offs = net.edge_offsets
     total = -float(lam @ net.supply())
     for k, leaf in enumerate(net.leaves):
         sk = s[offs[k]:offs[k + 1]]
@@ -146,7 +137,7 @@ def _default_t(net: OpenFlowNetwork) -> float:
     """``t = 10 w / c``: ``w`` the largest finite capacity width (else 1) and ``c`` the largest
     edge slope ``|beta|`` (else 1), so that a proximal step can move a flow across its
     capacity range for a cost change of ``c``."""
-    lo, hi, beta = _edge_data(net, "lower"), _edge_data(net, "upper"), _edge_data(net, "beta")
+    lo, hi, beta = net.edge_data("lower"), net.edge_data("upper"), net.edge_data("beta")
     width = hi - lo
     finite = width[np.isfinite(width) & (width > 0)]
     w = float(finite.max()) if finite.size else 1.0
@@ -166,8 +157,9 @@ def _dual_step(net: OpenFlowNetwork, t: float) -> float:
         return 1.0
     deg = np.bincount(src[real], minlength=net.n) + np.bincount(tgt[real], minlength=net.n)
     lap = float(np.max(deg[src[real]] + deg[tgt[real]]))
-    a = np.concatenate([leaf.a if leaf.cost is None else np.zeros(leaf.n_edges)
-                        for leaf in net.leaves])
+    general = np.repeat(np.array([leaf.cost is not None for leaf in net.leaves], dtype=bool),
+                        np.diff(net.edge_offsets))
+    a = np.where(general, 0.0, net.edge_data("a"))
     kappa = float(np.max(1.0 / (2 * a + 1.0 / t)))
     return 1.9 / (kappa * lap)
 
@@ -186,7 +178,7 @@ def _fingerprints(net: OpenFlowNetwork, t: float, step: float, tol: float,
         return h.hexdigest()
 
     src, tgt = net.edges()
-    data = [_edge_data(net, k) for k in ("a", "beta", "lower", "upper")]
+    data = [net.edge_data(k) for k in ("a", "beta", "lower", "upper")]
     return {"network": sha(src, tgt, net.supply(), *data),
             "method": sha([t, step, tol, float(standard)])}
 
@@ -257,7 +249,7 @@ def proximal_dual_decomposition(net: OpenFlowNetwork, t: Any = None, *, tol: flo
         number(step, "step (the dual step)", positive=True)
     check_bounded(net)
     make = standard_dual_decomposition if standard else dual_decomposition
-    lo, hi = _edge_data(net, "lower"), _edge_data(net, "upper")
+    lo, hi = net.edge_data("lower"), net.edge_data("upper")
     x = np.clip(np.zeros(net.n_edges), lo, hi)
     lam = np.zeros(net.n)
     b = net.supply()

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 
 import catopt as co
-from catopt.engines.proximal_flows import flow_dual_value, proximal_dual_decomposition
+from catopt.engines.proximal_flows import flow_cost, flow_dual_value, proximal_dual_decomposition
 from catopt.engines.systems import run_system
 from catopt.functor.decomposition import dual_decomposition, recover_flows
 from catopt.functor.saddle import diminishing
@@ -309,3 +309,21 @@ def test_convergence_without_a_finite_dual_value_says_so() -> None:
     assert s.converged and s.flows == pytest.approx([1.0, 1.0], abs=1e-9)
     assert ("duality gap" in s.message) == bool(np.isfinite(s.dual_value))
     assert ("no gap certificate" in s.message) == (s.dual_value == -np.inf)
+
+
+def test_flows_and_multipliers_that_are_not_numbers_are_named() -> None:
+    """Strings were a bare ValueError from numpy; now a NetworkError naming the argument and
+    the length expected (one per edge, one per node)."""
+    net = OpenFlowNetwork(3, [(0, 1), (1, 2), (0, 2)], linear=[1, 1, 3], lower=0,
+                          upper=[1, 1, 5], supply=[2, 0, -2])
+    with pytest.raises(co.NetworkError, match="flows must be 3 numbers, one per edge; got 'abc'"):
+        flow_cost(net, "abc")
+    with pytest.raises(co.NetworkError, match="flows must be 3 numbers, one per edge"):
+        flow_cost(net, [1.0, 2.0])
+    with pytest.raises(co.NetworkError, match="lam must be 3 numbers, one per node; got"):
+        flow_dual_value(net, ["a", "b", "c"])
+    with pytest.raises(co.NetworkError, match=r"lam must be 3 numbers.*shape \(4,\)"):
+        flow_dual_value(net, np.zeros(4))
+    with pytest.raises(co.NetworkError, match="centre must be 3 numbers, one per edge"):
+        co.proximal_network(net, 1.0, ["a", "b", "c"])
+    assert flow_cost(net, [1, 1, 1]) == 5.0  # and numbers still work
