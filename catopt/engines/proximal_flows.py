@@ -18,15 +18,17 @@ the subnetworks as they are glued. The multipliers are warm-started across outer
 
 The outer loop is this module's only loop: every subproblem runs in
 :func:`~catopt.engines.systems.run_system` (the one driver; ``engine="mpi"`` runs each on MPI
-ranks). For a linear program ``F`` is polyhedral, so it has weak sharp minima
-(Burke and Ferris 1993) and the proximal point method terminates finitely at an optimal flow
-for any ``t > 0`` (Ferris 1991; Bertsekas, *Convex Optimization Algorithms* 2015, §5.1):
-once ``|x_{k+1} - x_k| / t`` (a subgradient of ``F`` at ``x_{k+1}``) is below the
-sharpness constant, ``x_{k+1}`` is optimal. Subproblems are solved inexactly, to a
-conservation residual ``|A x - b|_2 <= max(tol, min(tol_0, 0.01 |x_k - x_{k-1}|_inf))``
-(``tol_0 = 1e-3 max(1, |b|_inf)``): it shrinks with the outer moves, which are summable (in the
-spirit of Rockafellar's criterion (A)), and the run stops once a subproblem solved to ``tol``
-moves the flows by at most ``tol``.
+ranks). For a linear program ``F`` is polyhedral, so it has weak sharp minima (Burke and Ferris
+1993) and the proximal point method terminates finitely at an optimal flow for any ``t > 0`` in
+exact arithmetic (Ferris 1991; Bertsekas, *Convex Optimization Algorithms* 2015, §5.1): once
+``|x_{k+1} - x_k| / t`` (a subgradient of ``F`` at ``x_{k+1}``) is below the sharpness constant,
+``x_{k+1}`` is optimal. Subproblems are solved inexactly, to a conservation residual ``|A x - b|_2
+<= max(tol, min(tol_0, 0.01 |x_k - x_{k-1}|_inf))`` (``tol_0 = 1e-3 max(1, |b|_inf)``): it shrinks
+with the outer moves, which are summable (in the spirit of Rockafellar's criterion (A)), and the
+run stops once a subproblem solved to ``tol`` moves the flows by at most ``tol min(1, t)`` (so the
+subgradient ``|x_{k+1} - x_k| / t`` is at most ``tol`` too) and the duality gap ``cost - q(lam)``
+is at most ``tol (1 + |cost|)`` (left out where ``q(lam) = -inf``). A small move alone proves
+nothing: it is about ``t`` times a subgradient, tiny for a tiny ``t`` at a flow far from optimal.
 """
 
 from __future__ import annotations
@@ -74,8 +76,9 @@ class FlowSolution:
     outer_iterations, inner_steps
         Proximal steps taken, and dual-decomposition steps summed over them.
     converged, message
-        Whether the last move and the last subproblem's residual reached ``tol``, and why the
-        run stopped.
+        Whether the stopping rule of ``tol`` held (the last subproblem's residual, the last
+        move and move over ``t``, and the duality gap where the dual value is finite: see
+        :func:`proximal_dual_decomposition`), and why the run stopped.
     moves
         ``|x_{k+1} - x_k|_inf`` of each outer iteration.
     t, step
@@ -99,17 +102,10 @@ class FlowSolution:
     last: SolveResult | None = None
 
 
-def _edge_data(net: OpenFlowNetwork, attr: str) -> np.ndarray:
-    return np.concatenate([getattr(leaf, attr) for leaf in net.leaves]) if net.leaves \
-        else np.zeros(0)
-
-
 def flow_cost(net: OpenFlowNetwork, flows: Any) -> float:
     """``sum_e c_e(x_e)`` for flows given one per edge, leaves in order."""
-    x = np.asarray(flows, dtype=float)
-    if x.shape != (net.n_edges,):
-        raise NetworkError(f"flows has shape {x.shape}; the network has {net.n_edges} edges")
-    offs = np.cumsum([0] + [leaf.n_edges for leaf in net.leaves])
+    x = net.edge_vector(flows, "flows")
+    offs = net.edge_offsets
     return float(sum(np.sum(leaf.edge_cost(x[offs[k]:offs[k + 1]]))
                      for k, leaf in enumerate(net.leaves)))
 
@@ -119,12 +115,10 @@ def flow_dual_value(net: OpenFlowNetwork, lam: Any) -> float:
     lam' b`` of the network: a lower bound on the cost of every feasible flow (weak duality),
     equal to the optimal cost at an optimal ``lam``; ``-inf`` where a linear edge's reduced
     cost points to a missing capacity."""
-    lam = np.asarray(lam, dtype=float)
-    if lam.shape != (net.n,):
-        raise NetworkError(f"lam has shape {lam.shape}; the network has {net.n} nodes")
+    lam = net.node_vector(lam, "lam")
     src, tgt = net.edges()
     s = lam[src] - lam[tgt]
-    offs = np.cumsum([0] + [leaf.n_edges for leaf in net.leaves])
+    offs = net.edge_offsets
     total = -float(lam @ net.supply())
     for k, leaf in enumerate(net.leaves):
         sk = s[offs[k]:offs[k + 1]]
@@ -143,7 +137,7 @@ def _default_t(net: OpenFlowNetwork) -> float:
     """``t = 10 w / c``: ``w`` the largest finite capacity width (else 1) and ``c`` the largest
     edge slope ``|beta|`` (else 1), so that a proximal step can move a flow across its
     capacity range for a cost change of ``c``."""
-    lo, hi, beta = _edge_data(net, "lower"), _edge_data(net, "upper"), _edge_data(net, "beta")
+    lo, hi, beta = net.edge_data("lower"), net.edge_data("upper"), net.edge_data("beta")
     width = hi - lo
     finite = width[np.isfinite(width) & (width > 0)]
     w = float(finite.max()) if finite.size else 1.0
@@ -163,8 +157,9 @@ def _dual_step(net: OpenFlowNetwork, t: float) -> float:
         return 1.0
     deg = np.bincount(src[real], minlength=net.n) + np.bincount(tgt[real], minlength=net.n)
     lap = float(np.max(deg[src[real]] + deg[tgt[real]]))
-    a = np.concatenate([leaf.a if leaf.cost is None else np.zeros(leaf.n_edges)
-                        for leaf in net.leaves])
+    general = np.repeat(np.array([leaf.cost is not None for leaf in net.leaves], dtype=bool),
+                        np.diff(net.edge_offsets))
+    a = np.where(general, 0.0, net.edge_data("a"))
     kappa = float(np.max(1.0 / (2 * a + 1.0 / t)))
     return 1.9 / (kappa * lap)
 
@@ -183,7 +178,7 @@ def _fingerprints(net: OpenFlowNetwork, t: float, step: float, tol: float,
         return h.hexdigest()
 
     src, tgt = net.edges()
-    data = [_edge_data(net, k) for k in ("a", "beta", "lower", "upper")]
+    data = [net.edge_data(k) for k in ("a", "beta", "lower", "upper")]
     return {"network": sha(src, tgt, net.supply(), *data),
             "method": sha([t, step, tol, float(standard)])}
 
@@ -202,11 +197,18 @@ def proximal_dual_decomposition(net: OpenFlowNetwork, t: Any = None, *, tol: flo
         A (composite) flow network; edge costs may be linear (``a = 0``), quadratic or general.
     t
         The proximal step (positive; default ``10 w / c`` from the capacity widths and the
-        cost slopes, see :func:`_default_t`). Any ``t > 0`` converges; a larger one takes
-        fewer outer iterations and more dual steps per subproblem.
+        cost slopes, see :func:`_default_t`). In exact arithmetic any ``t > 0`` terminates
+        finitely at an optimal flow; in floating point a tiny ``t`` moves the flows by about
+        ``t`` times a subgradient per outer step, so it needs many outer steps (and may stop
+        at ``outer`` with ``converged`` False). A larger ``t`` takes fewer outer iterations
+        and more dual steps per subproblem.
     tol
-        Stop once an outer move ``|x_{k+1} - x_k|_inf`` and the last subproblem's
-        conservation residual ``|A x - b|_2`` are at most ``tol``.
+        Stop, converged, once the last subproblem's conservation residual ``|A x - b|_2`` is
+        at most ``tol``, the outer move ``|x_{k+1} - x_k|_inf`` is at most ``tol`` and so is
+        ``|x_{k+1} - x_k|_inf / t`` (a subgradient of ``F`` at ``x_{k+1}``), and the duality
+        gap ``cost - dual_value`` is at most ``tol (1 + |cost|)``; where the dual value is
+        ``-inf`` (a linear edge without the capacity its reduced cost points to), the gap
+        test is left out and the message says so.
     outer, steps
         The most outer iterations, and the most dual steps per subproblem.
     step
@@ -247,7 +249,7 @@ def proximal_dual_decomposition(net: OpenFlowNetwork, t: Any = None, *, tol: flo
         number(step, "step (the dual step)", positive=True)
     check_bounded(net)
     make = standard_dual_decomposition if standard else dual_decomposition
-    lo, hi = _edge_data(net, "lower"), _edge_data(net, "upper")
+    lo, hi = net.edge_data("lower"), net.edge_data("upper")
     x = np.clip(np.zeros(net.n_edges), lo, hi)
     lam = np.zeros(net.n)
     b = net.supply()
@@ -299,11 +301,24 @@ def proximal_dual_decomposition(net: OpenFlowNetwork, t: Any = None, *, tol: flo
                        f"{tol_k:.3g} in {steps} dual steps (it is {res.grad_norm:.3g}): raise "
                        "steps, or the capacities may leave no feasible flow")
             break
-        if tol_k <= tol and moves[-1] <= tol:
+        if tol_k <= tol and moves[-1] <= tol * min(1.0, tv):
+            # |x_{k+1} - x_k| / t is a subgradient of F at x_{k+1}: small, it says x_{k+1} is
+            # (near) stationary; the duality gap certifies it where the dual value is finite
+            cost, dual = flow_cost(net, x), flow_dual_value(net, lam)
+            gap = cost - dual
+            if np.isfinite(dual) and gap > tol * (1.0 + abs(cost)):
+                continue  # stationary to tol but not optimal to tol: keep stepping
             converged = True
-            message = (f"converged: outer move {moves[-1]:.3g} and conservation residual "
-                       f"{res.grad_norm:.3g} <= tol {tol:g}")
+            certified = (f"duality gap {gap:.3g}" if np.isfinite(dual) else
+                         "dual value -inf (a linear edge without the capacity its reduced "
+                         "cost points to), so no gap certificate")
+            message = (f"converged: outer move {moves[-1]:.3g} (over t: {moves[-1] / tv:.3g}), "
+                       f"conservation residual {res.grad_norm:.3g} <= tol {tol:g}; "
+                       f"{certified}")
             break
+    if not converged and message.startswith("ran all") and moves and moves[-1] > tol * tv:
+        message += (f"; the last outer move over t is {moves[-1] / tv:.3g} > tol: a small t "
+                    f"(t = {tv:g}) moves the flows slowly, raise t or outer")
     residual = net.incidence() @ x - b
     return FlowSolution(
         flows=x, multipliers=lam, cost=flow_cost(net, x), dual_value=flow_dual_value(net, lam),

@@ -18,12 +18,18 @@ import numpy as np
 
 from catopt.engines.checkpoint import prepare_checkpoints
 from catopt.engines.driver import Advance, InProcess, drive, field_norm
+from catopt.engines.options import ENGINES
 from catopt.engines.results import SolveResult
-from catopt.errors import CatoptError
+from catopt.errors import CatoptError, EngineError
 from catopt.functor.steps import Constant, StepRule, as_step_rule
 from catopt.systems.open_system import OpenDiscreteSystem
+from catopt.validate import integer, number
 
 __all__ = ["SystemEvaluator", "run_system"]
+
+#: the driver's options a caller of :func:`run_system` may pass on any engine (``start``,
+#: ``history`` and ``grad_norms`` continue a run, as ``resume`` does from a checkpoint)
+_DRIVER_OPTIONS = ("callback", "progress", "start", "history", "grad_norms")
 
 
 class SystemEvaluator(InProcess):
@@ -67,25 +73,41 @@ def run_system(system: OpenDiscreteSystem, x0: Any, steps: int, *, tol: float | 
     ``|u(x) - x| / step(t) <= tol``. ``step`` is the method's step (number or rule) used to
     scale the increment; ``checkpoint``, ``checkpoint_every`` and ``resume`` as
     :func:`~catopt.engines.solve.solve` (``resume`` continues a saved run of the same system:
-    ``x0`` is then ignored); ``options`` as :func:`~catopt.engines.driver.drive`.
+    ``x0`` is then ignored); ``options`` as :func:`~catopt.engines.driver.drive`
+    (``callback``, ``progress``, ``start``, ``history``,
+    ``grad_norms``); any other option is refused with an :class:`~catopt.errors.EngineError`
+    listing the known ones, as are a ``steps`` that is not an int ``>= 0`` and a negative or
+    non-finite ``tol``.
 
     ``engine="mpi"`` runs it on ``workers`` MPI ranks: each rank updates its agent's leaves
     and the shared coordinates sum their increments (the discrete algebra's composition),
-    with the MPI engine's options (``reduction``, ``timeout``, ...)."""
+    with the MPI engine's options (:data:`catopt.engines.options.ENGINES`: ``reduction``,
+    ``timeout``, ...)."""
     if not isinstance(system, OpenDiscreteSystem):
         raise CatoptError(f"run_system takes an open discrete system, got "
                           f"{type(system).__name__}")
+    steps = integer(steps, "steps", minimum=0)
+    if tol is not None:
+        tol = number(tol, "tol", nonnegative=True)
+    if engine not in ("local", "mpi"):
+        raise EngineError(f"run_system runs on engine 'local' or 'mpi', got {engine!r}"[:200])
+    if workers is not None:
+        workers = integer(workers, "workers", minimum=1, error=EngineError)
+    if engine != "mpi" and workers not in (None, 1):
+        raise EngineError(f"workers={workers!r} applies to engine='mpi' only")
+    known = set(_DRIVER_OPTIONS) | (set(ENGINES["mpi"].options) if engine == "mpi" else set())
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise EngineError(f"run_system on engine={engine!r} takes no option "
+                          f"{', '.join(map(repr, unknown))}; its options are: "
+                          f"{', '.join(sorted(known))} (and checkpoint, checkpoint_every, "
+                          "resume)")
     rule = Constant(1.0) if step is None else as_step_rule(step)
     x = system.check_state(x0, "initial state").copy()
-    x = prepare_checkpoints(system, rule, int(steps), x, options, checkpoint=checkpoint,
+    x = prepare_checkpoints(system, rule, steps, x, options, checkpoint=checkpoint,
                             checkpoint_every=checkpoint_every, resume=resume, engine=engine)
     if engine == "mpi":
         from catopt.engines.mpi_engine import run_mpi
 
-        return run_mpi(system, x, rule, int(steps), tol, workers=workers, mode="update",
-                       **options)
-    if engine != "local":
-        raise CatoptError(f"run_system runs on engine 'local' or 'mpi', got {engine!r}")
-    if workers not in (None, 1):
-        raise CatoptError(f"workers={workers!r} applies to engine='mpi' only")
-    return drive(SystemEvaluator(system, rule), system, x, rule, int(steps), tol, **options)
+        return run_mpi(system, x, rule, steps, tol, workers=workers, mode="update", **options)
+    return drive(SystemEvaluator(system, rule), system, x, rule, steps, tol, **options)

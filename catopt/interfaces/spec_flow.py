@@ -46,6 +46,7 @@ from catopt.engines.systems import run_system
 from catopt.errors import CatoptError, SpecError
 from catopt.functor.decomposition import dual_decomposition, recover_flows
 from catopt.problems.flows import OpenFlowNetwork
+from catopt.validate import integer, number
 from catopt.wiring.uwd import UWD
 
 __all__ = ["FlowSpec", "flow_spec", "FLOW_BOX_KEYS", "FLOW_SOLVE_KEYS"]
@@ -54,6 +55,12 @@ FLOW_BOX_KEYS = {"nodes", "edges", "quadratic", "linear", "constant", "lower", "
                  "supply", "ports"}
 FLOW_SOLVE_KEYS = {"step", "steps", "tol", "method", "t"}
 FLOW_METHODS = ("auto", "dual", "proximal")
+#: what each numeric [solve] key must be (both methods need them so: the proximal method
+#: refuses a zero ``tol`` and an infinite ``t``)
+_SOLVE_NUMBERS = {"step": "a finite positive number (the dual step)",
+                  "steps": "an int >= 1 (the most dual steps)",
+                  "tol": "a finite positive number (the tolerance)",
+                  "t": "a finite positive number (the proximal step)"}
 
 
 @dataclass
@@ -187,12 +194,10 @@ def flow_spec(name: str, data: dict[str, Any], d: UWD, title: str | None) -> Flo
                 raise _err(name, "solve", k, f"expected one of {list(FLOW_METHODS)}, got {v!r}")
             opts[k] = v
             continue
-        if k == "t" and (isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0):
-            raise _err(name, "solve", k, f"expected a positive number (the proximal step), "
-                                         f"got {v!r}")
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0 or \
-                (k == "step" and v <= 0):
-            raise _err(name, "solve", k, f"expected a {'positive ' if k == 'step' else ''}"
-                                         f"number, got {v!r}")
-        opts[k] = int(v) if k == "steps" else float(v)
+        want = _SOLVE_NUMBERS[k]
+        try:
+            opts[k] = (integer(v, k, minimum=1) if k == "steps" else
+                       number(v, k, positive=True))  # finite: inf and nan refused too
+        except CatoptError:
+            raise _err(name, "solve", k, f"expected {want}, got {v!r}") from None
     return FlowSpec(name, d, nets, composite, opts, title)

@@ -73,10 +73,7 @@ def proximal_network(net: OpenFlowNetwork, t: Any, centre: Any) -> OpenFlowNetwo
         raise NetworkError(f"proximal_network takes an OpenFlowNetwork, got "
                            f"{type(net).__name__}")
     tv = number(t, "t (the proximal step)", positive=True)
-    z = np.asarray(centre, dtype=float)
-    if z.shape != (net.n_edges,):
-        raise NetworkError(f"centre has shape {z.shape}; the network has {net.n_edges} edges, "
-                           f"so expected ({net.n_edges},)")
+    z = net.edge_vector(centre, "centre")
     if not np.isfinite(z).all():
         bad = int(np.argmin(np.isfinite(z)))
         raise NetworkError(f"centre has a non-finite entry at edge {bad}")
@@ -84,7 +81,7 @@ def proximal_network(net: OpenFlowNetwork, t: Any, centre: Any) -> OpenFlowNetwo
 
 
 def _proximal(net: OpenFlowNetwork, t: float, z: np.ndarray) -> OpenFlowNetwork:
-    offs = np.cumsum([0] + [leaf.n_edges for leaf in net.leaves])
+    offs = net.edge_offsets
     leaves = tuple(_proximal_leaf(leaf, t, z[offs[k]:offs[k + 1]])
                    for k, leaf in enumerate(net.leaves))
     comps = []
@@ -111,14 +108,12 @@ def check_bounded(net: OpenFlowNetwork) -> None:
     if not net.leaves:
         return
     src, tgt = net.edges()
-    a = np.concatenate([leaf.a if leaf.cost is None else np.ones(leaf.n_edges)
-                        for leaf in net.leaves])
-    beta = np.concatenate([leaf.beta for leaf in net.leaves])
-    lo = np.concatenate([leaf.lower for leaf in net.leaves])
-    hi = np.concatenate([leaf.upper for leaf in net.leaves])
+    general = np.repeat(np.array([leaf.cost is not None for leaf in net.leaves], dtype=bool),
+                        np.diff(net.edge_offsets))
+    beta, lo, hi = net.edge_data("beta"), net.edge_data("lower"), net.edge_data("upper")
+    lin = (net.edge_data("a") == 0) & ~general
     names = [f"{q}:{e}" if net.is_composite else e
              for q, leaf in zip(net.leaf_names, net.leaves, strict=True) for e in leaf.edge_names]
-    lin = a == 0
     fwd = np.flatnonzero(lin & ~np.isfinite(hi))
     bwd = np.flatnonzero(lin & ~np.isfinite(lo))
     u = np.concatenate([src[fwd], tgt[bwd]])

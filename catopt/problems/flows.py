@@ -203,6 +203,19 @@ class FlowAlgebra(UWDAlgebra):
         return obj
 
 
+def _vector(values: Any, name: str, m: int, what: str) -> np.ndarray:
+    """``values`` as a float array of shape ``(m,)`` (one per ``what``), or a NetworkError."""
+    want = f"{name} must be {m} numbers, one per {what[:-1]}"
+    try:
+        x = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise NetworkError(f"{want}; got {values!r}"[:300]) from None
+    if x.shape != (m,):
+        raise NetworkError(f"{want}, so of shape ({m},); got shape {x.shape} (the network has "
+                           f"{m} {what})")
+    return x
+
+
 def _edge_array(value: Any, m: int, what: str, default: float) -> np.ndarray:
     if value is None:
         return np.full(m, default)
@@ -295,9 +308,7 @@ class OpenFlowNetwork(Open):
         elif supply is None:
             b = np.zeros(sp.n)
         else:
-            b = np.asarray(supply, dtype=float)
-            if b.shape != (sp.n,):
-                raise NetworkError(f"supply has shape {b.shape}; the network has {sp.n} nodes")
+            b = _vector(supply, "supply", sp.n, "nodes")
         port_names = [str(p) if not sp.integer else p for p in ports]
         for p in ports:
             if p not in where:
@@ -336,9 +347,54 @@ class OpenFlowNetwork(Open):
         return self.program.scatter(np.concatenate([leaf.supply for leaf in self.leaves])
                                     if self.leaves else np.zeros(0))
 
-    def _edge_data(self, attr: str) -> np.ndarray:
+    #: the per-edge data :meth:`edge_data` gathers
+    EDGE_DATA = ("a", "beta", "gamma", "lower", "upper")
+
+    @property
+    def edge_offsets(self) -> np.ndarray:
+        """Where each leaf's edges lie in the composite's edge order.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``offs`` of shape ``(len(leaves) + 1,)``, int64, with ``offs[0] = 0`` and
+            ``offs[k + 1] = offs[k] + leaves[k].n_edges``: the edges of leaf ``k`` are
+            ``offs[k]:offs[k + 1]`` of any per-edge vector (flows, costs, capacities).
+        """
+        sizes = np.fromiter((leaf.n_edges for leaf in self.leaves), dtype=np.int64,
+                            count=len(self.leaves))
+        return np.concatenate([np.zeros(1, np.int64), np.cumsum(sizes)])
+
+    def edge_data(self, attr: str) -> np.ndarray:
+        """One per-edge datum of every edge, leaves in order.
+
+        Parameters
+        ----------
+        attr
+            ``"a"``, ``"beta"``, ``"gamma"`` (the cost ``a x^2 + beta x + gamma``; a general
+            ``cost=`` edge keeps the zeros it was built with), ``"lower"`` or ``"upper"`` (the
+            capacities ``l_e <= x_e <= h_e``, infinite where absent).
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(n_edges,)``: the leaves' arrays concatenated (block ``k`` is
+            ``edge_offsets[k]:edge_offsets[k + 1]``).
+        """
+        if attr not in self.EDGE_DATA:
+            raise NetworkError(f"edge_data takes one of {list(self.EDGE_DATA)}, got {attr!r}")
         return np.concatenate([getattr(leaf, attr) for leaf in self.leaves]) if self.leaves \
             else np.zeros(0)
+
+    def edge_vector(self, values: Any, name: str) -> np.ndarray:
+        """``values`` as a float vector with one entry per edge (leaves in order), or a
+        :class:`~catopt.errors.NetworkError` naming ``name`` and the expected length."""
+        return _vector(values, name, self.n_edges, "edges")
+
+    def node_vector(self, values: Any, name: str) -> np.ndarray:
+        """``values`` as a float vector with one entry per node of the composite, or a
+        :class:`~catopt.errors.NetworkError` naming ``name`` and the expected length."""
+        return _vector(values, name, self.n, "nodes")
 
     def incidence(self) -> Any:
         """The composite's sparse node-edge incidence matrix ``A = phi_* [A_k]``."""
@@ -380,9 +436,9 @@ class OpenFlowNetwork(Open):
         general = [leaf.cost is not None for leaf in leaves]
         if any(general):
             raise NetworkError("flatten supports quadratic/linear edge costs only")
-        leaf = FlowLeaf(self.n, src, tgt, self._edge_data("a"), self._edge_data("beta"),
-                        self._edge_data("gamma"), self._edge_data("lower"),
-                        self._edge_data("upper"), self.supply(),
+        leaf = FlowLeaf(self.n, src, tgt, self.edge_data("a"), self.edge_data("beta"),
+                        self.edge_data("gamma"), self.edge_data("lower"),
+                        self.edge_data("upper"), self.supply(),
                         tuple(f"{n}:{e}" for n, lf in zip(self.leaf_names, leaves, strict=True)
                               for e in lf.edge_names))
         return FlowAlgebra().assemble(OpenParts(self.space, self.parts.ports, (leaf,),

@@ -13,6 +13,9 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from catopt.errors import DiagramError
+from catopt.validate import integer
+
 __all__ = ["quotient"]
 
 
@@ -38,11 +41,47 @@ def quotient(n: int, pairs: Iterable[tuple[int, int]]) -> np.ndarray:
     >>> quotient(5, [(3, 1), (1, 4)]).tolist()
     [0, 1, 2, 1, 1]
     """
+    n = integer(n, "n (the size of the set)", minimum=0, error=DiagramError)
     rep = np.arange(n, dtype=np.int64)
-    P = np.array([(int(a), int(b)) for a, b in pairs], dtype=np.int64).reshape(-1, 2)
+    P = _pairs(n, pairs)
     if not len(P):
         return rep
     return _hook_and_compress(rep, P[:, 0], P[:, 1])
+
+
+def _pairs(n: int, pairs: Iterable[tuple[int, int]]) -> np.ndarray:
+    """``pairs`` as an ``(m, 2)`` int64 array, checked at once in numpy: integers (integral
+    floats allowed) within ``[0, n)``; else a :class:`~catopt.errors.DiagramError` naming the
+    first offending pair (negative indices would wrap around, floats be truncated)."""
+    items = pairs if isinstance(pairs, np.ndarray) else list(pairs)
+    if len(items) == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    want = f"pairs must be pairs (a, b) of ints in [0, {n})"
+    try:
+        P = np.asarray(items)
+    except (TypeError, ValueError):
+        P = np.zeros(0)  # ragged: found below
+    if P.ndim != 2 or P.shape[1] != 2 or P.dtype.kind not in "iuf":
+        bad = next((k for k, p in enumerate(items) if not _is_int_pair(p)), 0)
+        raise DiagramError(f"{want}; pair {bad} is {items[bad]!r}"[:300])
+    ok = (P >= 0) & (P < n)
+    if P.dtype.kind == "f":
+        ok &= P == np.floor(P)
+    if not ok.all():
+        bad = int(np.flatnonzero(~ok.all(axis=1))[0])
+        shown = tuple(P[bad].tolist()) if isinstance(items, np.ndarray) else tuple(items[bad])
+        raise DiagramError(f"{want}; pair {bad} is {shown!r}"[:300])
+    return P.astype(np.int64, copy=False)
+
+
+def _is_int_pair(p: object) -> bool:
+    """Whether ``p`` is a pair of integers (bools refused): used on the error path only."""
+    try:
+        a, b = p  # type: ignore[misc]
+    except (TypeError, ValueError):
+        return False
+    return all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+               for v in (a, b))
 
 
 #: rounds of hooking after which :func:`quotient` hands over to a union-find (never reached on

@@ -49,6 +49,46 @@ def test_run_system_refuses_other_engines() -> None:
         run_system(system, np.zeros(system.n), 3, workers=2)
 
 
+@pytest.mark.parametrize("steps, kw, match", [
+    ("a", {}, r"steps must be an int >= 0, got 'a'"),
+    (-1, {}, r"steps must be an int >= 0, got -1"),
+    (None, {}, r"steps must be an int >= 0, got None"),
+    (2.5, {}, r"steps must be an int >= 0, got 2.5"),
+    (3, {"tol": -1.0}, r"tol must be >= 0"),
+    (3, {"tol": "x"}, r"tol must be a number"),
+    (3, {"bogus": 1}, r"takes no option 'bogus'; its options are: callback, grad_norms, "),
+    (3, {"engine": "mpi", "workers": 2, "chunk": 5}, r"takes no option 'chunk'.*reduction"),
+    (3, {"workers": 0, "engine": "mpi"}, r"workers must be an int >= 1"),
+])
+def test_run_system_names_bad_arguments(steps, kw, match) -> None:
+    """Bad steps, tol and options are refused up front, naming the argument (they were a bare
+    ValueError, IndexError or TypeError from the driver, or 2.5 steps silently truncated)."""
+    d, nets = _networks(6)
+    system = hierarchical_dual_decomposition(d, nets, 0.02)
+    with pytest.raises(co.CatoptError, match=match):
+        run_system(system, np.zeros(system.n), steps, **kw)
+
+
+def test_run_system_options_that_are_known_still_run() -> None:
+    """The refusal is not too broad: the driver's options still reach it (callback stops the
+    run; zero steps is the initial state)."""
+    d, nets = _networks(6)
+    system = hierarchical_dual_decomposition(d, nets, 0.02)
+    seen: list[int] = []
+    res = run_system(system, np.zeros(system.n), 50, step=0.02, progress=False,
+                     callback=lambda t, x, f, g: seen.append(t) or t >= 4)
+    assert res.iterations == 4 and seen[-1] == 4
+    assert run_system(system, np.zeros(system.n), 0).iterations == 0
+
+
+def test_proximal_dual_decomposition_refuses_an_unknown_option() -> None:
+    from catopt.engines.proximal_flows import proximal_dual_decomposition
+
+    net = co.OpenFlowNetwork(2, [(0, 1)], linear=[1.0], lower=0, upper=2, supply=[1.0, -1.0])
+    with pytest.raises(co.EngineError, match="no option 'bogus'"):
+        proximal_dual_decomposition(net, bogus=1)
+
+
 @pytest.mark.slow
 def test_proximal_dual_decomposition_on_two_ranks_equals_local() -> None:
     """Every proximal subproblem of the exact LP recovery runs through run_system, so on MPI

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 
 import catopt as co
-from catopt.engines.proximal_flows import flow_dual_value, proximal_dual_decomposition
+from catopt.engines.proximal_flows import flow_cost, flow_dual_value, proximal_dual_decomposition
 from catopt.engines.systems import run_system
 from catopt.functor.decomposition import dual_decomposition, recover_flows
 from catopt.functor.saddle import diminishing
@@ -274,3 +274,56 @@ def test_ctrl_c_in_a_subproblem_saves_the_last_outer_iteration(tmp_path) -> None
     assert info.value.checkpoint is not None and info.value.iteration >= 1
     resumed = proximal_dual_decomposition(net, t=0.5, tol=1e-10, resume=tmp_path)
     np.testing.assert_array_equal(resumed.flows, full.flows)
+
+
+def test_a_tiny_t_does_not_claim_convergence_at_a_suboptimal_flow() -> None:
+    """With ``t = 1e-9`` an outer move is about ``t`` times a subgradient: tiny at a flow far
+    from optimal. The stopping rule must not take that for convergence (it did: cost 5.333
+    reported converged, its own dual value 3.57). The optimum is 5 (LP by hand: one unit
+    along 0-1-2 at cost 2, one along 0-2 at cost 3), checked by linprog."""
+    from scipy.optimize import linprog
+
+    net = OpenFlowNetwork(3, [(0, 1), (1, 2), (0, 2)], linear=[1, 1, 3], lower=0,
+                          upper=[1, 1, 5], supply=[2, 0, -2])
+    lp = linprog([1, 1, 3], A_eq=net.incidence().toarray(), b_eq=net.supply(),
+                 bounds=[(0, 1), (0, 1), (0, 5)], method="highs")
+    assert lp.fun == pytest.approx(5.0)
+    for t in (1e-9, 1e-2):
+        s = proximal_dual_decomposition(net, t, outer=200)
+        if s.converged:
+            assert s.cost == pytest.approx(5.0, abs=1e-7), s.message
+            assert s.cost - s.dual_value <= 1e-8
+        else:
+            assert "ran all 200 outer" in s.message and "small t" in s.message
+    good = proximal_dual_decomposition(net)
+    assert good.converged and good.cost == pytest.approx(5.0, abs=1e-8)
+    assert "duality gap" in good.message
+
+
+def test_convergence_without_a_finite_dual_value_says_so() -> None:
+    """An uncapacitated linear edge: its reduced cost at the end is a rounding-sized number of
+    either sign, so the dual value may be -inf; the run still converges to the one feasible
+    flow, and the message says which certificate it had."""
+    net = OpenFlowNetwork(3, [(0, 1), (1, 2)], linear=[1.0, 2.0], supply=[1.0, 0.0, -1.0])
+    s = proximal_dual_decomposition(net, tol=1e-10)
+    assert s.converged and s.flows == pytest.approx([1.0, 1.0], abs=1e-9)
+    assert ("duality gap" in s.message) == bool(np.isfinite(s.dual_value))
+    assert ("no gap certificate" in s.message) == (s.dual_value == -np.inf)
+
+
+def test_flows_and_multipliers_that_are_not_numbers_are_named() -> None:
+    """Strings were a bare ValueError from numpy; now a NetworkError naming the argument and
+    the length expected (one per edge, one per node)."""
+    net = OpenFlowNetwork(3, [(0, 1), (1, 2), (0, 2)], linear=[1, 1, 3], lower=0,
+                          upper=[1, 1, 5], supply=[2, 0, -2])
+    with pytest.raises(co.NetworkError, match="flows must be 3 numbers, one per edge; got 'abc'"):
+        flow_cost(net, "abc")
+    with pytest.raises(co.NetworkError, match="flows must be 3 numbers, one per edge"):
+        flow_cost(net, [1.0, 2.0])
+    with pytest.raises(co.NetworkError, match="lam must be 3 numbers, one per node; got"):
+        flow_dual_value(net, ["a", "b", "c"])
+    with pytest.raises(co.NetworkError, match=r"lam must be 3 numbers.*shape \(4,\)"):
+        flow_dual_value(net, np.zeros(4))
+    with pytest.raises(co.NetworkError, match="centre must be 3 numbers, one per edge"):
+        co.proximal_network(net, 1.0, ["a", "b", "c"])
+    assert flow_cost(net, [1, 1, 1]) == 5.0  # and numbers still work

@@ -115,9 +115,26 @@ def test_flow_spec_method_can_be_chosen() -> None:
 @pytest.mark.parametrize("extra, match", [
     ('method = "simplex"', r"\[solve\] key 'method': expected one of \['auto', 'dual', "
                            r"'proximal'\]"),
-    ("t = 0", r"\[solve\] key 't': expected a positive number \(the proximal step\)"),
+    ("t = 0", r"\[solve\] key 't': expected a finite positive number \(the proximal step\)"),
     ('t = "big"', r"\[solve\] key 't'"),
+    ("t = inf", r"flow_linear.toml.*\[solve\] key 't': expected a finite positive number "
+                r"\(the proximal step\), got inf"),
+    ("t = nan", r"\[solve\] key 't': expected a finite positive number"),
+    ("step = inf", r"\[solve\] key 'step': expected a finite positive number \(the dual step\)"),
+    ("steps = 2.5", r"\[solve\] key 'steps': expected an int >= 1 .*got 2.5"),
+    ("steps = 0", r"\[solve\] key 'steps': expected an int >= 1"),
+    ("steps = true", r"\[solve\] key 'steps': expected an int >= 1"),
 ])
 def test_bad_flow_method_options_are_named(extra: str, match: str) -> None:
     with pytest.raises(co.SpecError, match=match):
-        loads_spec(LINEAR.read_text().replace("tol = 1e-10", f"tol = 1e-10\n{extra}"))
+        loads_spec(LINEAR.read_text().replace("tol = 1e-10", f"tol = 1e-10\n{extra}"),
+                   name=str(LINEAR))
+
+
+@pytest.mark.parametrize("tol", ["0", "0.0", "-1e-3", "inf", '"small"'])
+def test_a_tolerance_that_is_not_finite_positive_is_named(tol: str) -> None:
+    """``tol = 0`` passed the spec checks and then failed deep inside the proximal method
+    (which needs ``tol > 0``) as a plain CatoptError; now the spec names file and key."""
+    with pytest.raises(co.SpecError, match=r"flow_linear.toml.*\[solve\] key 'tol': expected "
+                                           r"a finite positive number \(the tolerance\)"):
+        loads_spec(LINEAR.read_text().replace("tol = 1e-10", f"tol = {tol}"), name=str(LINEAR))

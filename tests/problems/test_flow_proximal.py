@@ -111,8 +111,11 @@ def test_a_bad_proximal_step_is_named(t) -> None:
 
 def test_a_bad_centre_is_named() -> None:
     net = OpenFlowNetwork(2, [(0, 1)], linear=[1.0], lower=0, upper=1)
-    with pytest.raises(co.NetworkError, match=r"centre has shape \(2,\); .* 1 edges"):
+    with pytest.raises(co.NetworkError, match=r"centre must be 1 numbers, one per edge.*"
+                                              r"got shape \(2,\)"):
         proximal_network(net, 1.0, [0.0, 1.0])
+    with pytest.raises(co.NetworkError, match="centre must be 1 numbers, one per edge; got"):
+        proximal_network(net, 1.0, ["a"])
     with pytest.raises(co.NetworkError, match="centre has a non-finite entry at edge 0"):
         proximal_network(net, 1.0, [np.nan])
     with pytest.raises(co.NetworkError, match="takes an OpenFlowNetwork"):

@@ -248,8 +248,10 @@ def test_bad_networks_are_named() -> None:
         OpenFlowNetwork(2, [(0, 1)], cost=lambda x, e: np.cos(x), dcost=lambda x, e: -np.sin(x))
     with pytest.raises(co.NetworkError, match=r"quadratic has shape \(3,\)"):
         OpenFlowNetwork(2, [(0, 1)], quadratic=[1.0, 2.0, 3.0])
-    with pytest.raises(co.NetworkError, match="supply has shape"):
+    with pytest.raises(co.NetworkError, match=r"supply must be 2 numbers, one per node.*\(3,\)"):
         OpenFlowNetwork(2, [(0, 1)], supply=[1.0, -1.0, 0.0])
+    with pytest.raises(co.NetworkError, match="supply must be 2 numbers, one per node; got 'ab'"):
+        OpenFlowNetwork(2, [(0, 1)], supply="ab")
     with pytest.raises(co.NetworkError, match="port 5 is not a node"):
         OpenFlowNetwork(2, [(0, 1)], ports=[5])
     lin = OpenFlowNetwork(2, [(0, 1)], linear=[1.0], supply=[1.0, -1.0])
@@ -284,3 +286,24 @@ def test_general_convex_costs_use_scipys_vectorized_root_finder() -> None:
     res = run_system(system, np.zeros(system.n), 5000, step=0.1, tol=1e-9)
     xs = res.x[3:]
     np.testing.assert_allclose(net.incidence() @ xs, net.supply(), atol=1e-7)
+
+
+def test_edge_data_and_offsets_are_the_leaves_blocks() -> None:
+    """``edge_offsets`` and ``edge_data`` against the subnetworks as they were built: block
+    ``k`` of every per-edge datum is the data given to box ``k`` (boxes in order)."""
+    d = co.relation("() :- f(w, x), g(x, w), h(w)")
+    f = OpenFlowNetwork(3, [(0, 1), (1, 2)], linear=[1.0, 2.0], upper=[4.0, 5.0],
+                        ports=[0, 2], name="f")
+    g = OpenFlowNetwork(2, [(0, 1)], quadratic=3.0, lower=-1.0, ports=[0, 1], name="g")
+    h = OpenFlowNetwork(2, [(0, 1), (1, 0), (0, 1)], linear=[7.0, 8.0, 9.0], ports=[0],
+                        name="h")
+    net = co.compose(d, [f, g, h])
+    offs = net.edge_offsets
+    assert offs.tolist() == [0, 2, 3, 6] and offs.dtype == np.int64
+    np.testing.assert_array_equal(net.edge_data("beta"), [1, 2, 0, 7, 8, 9])
+    np.testing.assert_array_equal(net.edge_data("a"), [0, 0, 3, 0, 0, 0])
+    np.testing.assert_array_equal(net.edge_data("upper"), [4, 5, np.inf, np.inf, np.inf, np.inf])
+    np.testing.assert_array_equal(net.edge_data("lower")[offs[1]:offs[2]], [-1.0])
+    assert len(net.edge_data("gamma")) == net.n_edges == offs[-1]
+    with pytest.raises(co.NetworkError, match=r"edge_data takes one of \['a', 'beta'"):
+        net.edge_data("supply")

@@ -87,3 +87,33 @@ def test_the_fallback_is_used_past_the_round_limit(monkeypatch) -> None:
 @pytest.mark.parametrize("pairs", [[(3, 1), (1, 4)], iter([(3, 1), (1, 4)])])
 def test_pairs_may_be_any_iterable(pairs) -> None:
     assert quotient(5, pairs).tolist() == [0, 1, 2, 1, 1]
+
+
+@pytest.mark.parametrize("n, pairs, match", [
+    (3, [(0, -1)], r"pairs must be pairs \(a, b\) of ints in \[0, 3\); pair 0 is \(0, -1\)"),
+    (3, [(0, 1), (0, 1.7)], r"pair 1 is \(0, 1.7\)"),
+    (3, [(0, 1), (2, 3)], r"in \[0, 3\); pair 1 is \(2, 3\)"),
+    (3, np.array([[0, 1], [5, 0]]), r"pair 1 is \(5, 0\)"),
+    (3, [(0, "a")], r"pair 0 is \(0, 'a'\)"),
+    (3, [(0, 1, 2)], r"pair 0 is \(0, 1, 2\)"),
+    (3, [(0, 1), (1,)], r"pair 1 is \(1,\)"),
+    (3, [(True, False)], r"pair 0 is \(True, False\)"),
+    (3, [(0, float("nan"))], r"pair 0 is \(0, nan\)"),
+    (-1, [], r"n \(the size of the set\) must be an int >= 0"),
+    (2.5, [], r"n \(the size of the set\) must be an int >= 0"),
+])
+def test_bad_pairs_are_refused_naming_the_pair(n, pairs, match) -> None:
+    """Negative indices would wrap around (0 merged with 2), floats be truncated, too large
+    indices raise a bare IndexError: each is a DiagramError naming ``pairs`` and the pair."""
+    from catopt.errors import DiagramError
+
+    with pytest.raises(DiagramError, match=match):
+        quotient(n, pairs)
+
+
+def test_integral_floats_and_numpy_ints_are_indices() -> None:
+    """The check is not too strict: 1.0 is the index 1; numpy ints and arrays are accepted."""
+    assert quotient(3, [(0, 2.0)]).tolist() == [0, 1, 0]
+    assert quotient(3, [(np.int64(2), np.int32(1))]).tolist() == [0, 1, 1]
+    assert quotient(3, np.array([[2, 0]])).tolist() == [0, 1, 0]
+    assert quotient(0, []).tolist() == []
