@@ -10,7 +10,7 @@ import numpy as np
 
 from catopt.errors import CatoptError
 
-__all__ = ["integer", "number", "sequence", "mapping"]
+__all__ = ["integer", "number", "sequence", "mapping", "vector"]
 
 
 def sequence(value: Any, name: str, *, error: type[CatoptError] = CatoptError,
@@ -35,6 +35,25 @@ def mapping(value: Any, name: str, *, error: type[CatoptError] = CatoptError,
     if not isinstance(value, Mapping):
         raise error(f"{name} must be {expected}, got {value!r}"[:300])
     return value
+
+
+def vector(value: Any, name: str, *, length: int | None = None, flatten: bool = False,
+           error: type[CatoptError] = CatoptError) -> np.ndarray:
+    """``value`` as a float vector of finite numbers (of ``length`` entries when given; an
+    array of more axes is flattened only with ``flatten``), or ``error`` naming ``name``:
+    "must be a vector of numbers", "... of length n", "must be finite"."""
+    try:
+        arr = np.array(value, dtype=float)
+    except (TypeError, ValueError):
+        raise error(f"{name} must be a vector of numbers, got {value!r}"[:300]) from None
+    if arr.ndim > 1 and not flatten:
+        raise error(f"{name} must be a vector (one axis), got shape {arr.shape}")
+    arr = arr.ravel()
+    if length is not None and arr.shape != (length,):
+        raise error(f"{name} must be a vector of length {length}, got {arr.size} numbers")
+    if not np.isfinite(arr).all():
+        raise error(f"{name} must be finite, got {value!r}"[:300])
+    return arr
 
 
 def integer(value: Any, name: str, *, minimum: int | None = None, maximum: int | None = None,

@@ -32,7 +32,7 @@ from catopt.engines.systems import run_system
 from catopt.sheaves.errors import SheafError
 from catopt.sheaves.sheaf import Sheaf
 from catopt.systems.open_system import OpenDiscreteSystem
-from catopt.validate import integer, number
+from catopt.validate import integer, number, vector
 
 __all__ = ["Agent", "QuadraticAgent", "ADMMResult", "ADMMSystem", "admm", "nonconvex_admm",
            "admm_system", "run_admm", "projection", "x_step", "check_agents", "diffuse"]
@@ -195,11 +195,11 @@ def run_admm(system: ADMMSystem, iters: int, *, tol: float | None = None,
     n = system.n // 4
     s0 = np.zeros(system.n)
     if z0 is not None:
-        z0 = _start(z0, n, "z0")
+        z0 = vector(z0, "z0", length=n, error=SheafError)
         s0[:n] = z0
         s0[3 * n:] = z0
     if u0 is not None:
-        s0[n:2 * n] = _start(u0, n, "u0")
+        s0[n:2 * n] = vector(u0, "u0", length=n, error=SheafError)
     res = ADMMResult(s0[:n].copy(), s0[:n].copy(), s0[n:2 * n].copy(), 0)
 
     def residuals(s: np.ndarray) -> bool:
@@ -235,19 +235,6 @@ def admm(sheaf: Sheaf, agents: Sequence[Any], *, b: Any = None, rho: float = 1.0
     return run_admm(system, iters, tol=tol, z0=_cochain(sheaf, z0, "z0"),
                     u0=_cochain(sheaf, u0, "u0"), **options)
 
-
-def _start(v: Any, n: int, what: str) -> np.ndarray:
-    """A starting vector of :func:`run_admm`: ``n`` finite numbers, or a SheafError naming
-    it."""
-    try:
-        arr = np.asarray(v, dtype=float)
-    except (TypeError, ValueError):
-        raise SheafError(f"{what} must be a vector of {n} numbers, got {v!r}"[:300]) from None
-    if arr.shape != (n,):
-        raise SheafError(f"{what} must be a vector of length {n}, got shape {arr.shape}")
-    if not np.isfinite(arr).all():
-        raise SheafError(f"{what} must be finite, got {v!r}"[:300])
-    return arr
 
 
 def _cochain(sheaf: Sheaf, v: Any, what: str) -> np.ndarray | None:

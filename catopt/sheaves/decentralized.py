@@ -48,7 +48,7 @@ from catopt.functor.euler import euler_step
 from catopt.sheaves.errors import SheafError
 from catopt.sheaves.sheaf import Sheaf
 from catopt.systems.open_system import OpenDiscreteSystem
-from catopt.validate import integer, number, sequence
+from catopt.validate import integer, number, sequence, vector
 from catopt.wiring.builder import UWDBuilder
 
 __all__ = ["ring", "random_connected_graph", "mixing_matrix", "DecentralizedResult", "dgd",
@@ -254,17 +254,8 @@ def _private(p0: Any, n: int) -> list[np.ndarray]:
                   expected=f"None or a sequence of {n} vectors (one per agent)")
     if len(p0) != n:
         raise SheafError(f"decentralized: p0 has {len(p0)} entries for {n} agents")
-    P = []
-    for i, p in enumerate(p0):
-        try:
-            v = np.array(p, dtype=float).ravel()
-        except (TypeError, ValueError):
-            raise SheafError(f"decentralized: p0[{i}] must be a vector of numbers, got "
-                             f"{p!r}"[:300]) from None
-        if not np.isfinite(v).all():
-            raise SheafError(f"decentralized: p0[{i}] must be finite, got {p!r}"[:300])
-        P.append(v)
-    return P
+    return [vector(p, f"decentralized: p0[{i}]", flatten=True, error=SheafError)
+            for i, p in enumerate(p0)]
 
 
 def _setup(grads: Sequence[LocalGrad], edges: Sequence[tuple[int, int]], s0: Any,

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from catopt.sheaves.errors import SheafError
-from catopt.validate import number
+from catopt.validate import number, vector
 
 __all__ = ["prox_distance"]
 
@@ -47,8 +47,8 @@ def prox_distance(w: Any, p: Any, radius: float, blocks: Any = None) -> np.ndarr
         labels: coordinates with the same label form one block; ``C`` is the product of the
         blocks' sets), or None: one block.
     """
-    w = _vector(w, "w")
-    p = _vector(p, "p")
+    w = vector(w, "prox_distance: w", flatten=True, error=SheafError)
+    p = vector(p, "prox_distance: p", flatten=True, error=SheafError)
     if p.shape != w.shape:
         raise SheafError(f"prox_distance: p has shape {p.shape} but w has {w.shape}")
     radius = number(radius, "prox_distance: radius", nonnegative=True, finite=False,
@@ -70,14 +70,3 @@ def prox_distance(w: Any, p: Any, radius: float, blocks: Any = None) -> np.ndarr
         factor = np.where(dist > radius, radius / dist, 1.0)
     return w + factor[labels] * step
 
-
-def _vector(v: Any, name: str) -> np.ndarray:
-    """``v`` as a flat vector of finite floats, or a SheafError naming it."""
-    try:
-        arr = np.asarray(v, dtype=float).ravel()
-    except (TypeError, ValueError):
-        raise SheafError(f"prox_distance: {name} must be a vector of numbers, got "
-                         f"{v!r}"[:300]) from None
-    if not np.isfinite(arr).all():
-        raise SheafError(f"prox_distance: {name} must be finite, got {v!r}"[:300])
-    return arr
