@@ -105,7 +105,8 @@ def run_system(system: OpenDiscreteSystem, x0: Any, steps: int, *, tol: float | 
     rule = Constant(1.0) if step is None else as_step_rule(step)
     x = system.check_state(x0, "initial state").copy()
     x = prepare_checkpoints(system, rule, steps, x, options, checkpoint=checkpoint,
-                            checkpoint_every=checkpoint_every, resume=resume, engine=engine)
+                            checkpoint_every=checkpoint_every, resume=resume, engine=engine,
+                            sync_every=options.get("sync_every", 1))
     if engine == "mpi":
         from catopt.engines.mpi_engine import run_mpi
 
