@@ -16,7 +16,7 @@ from catopt.engines.systems import run_system
 from catopt.functor.decomposition import dual_decomposition, recover_flows
 from catopt.functor.saddle import diminishing
 from catopt.problems.flows import OpenFlowNetwork
-from tests.helpers.flows import FlowReference, fill_networks, scalar_diagram
+from tests.helpers.flows import FlowReference, fill_networks, scalar_diagram, two_glued_networks
 from tests.strategies import seeds
 
 PAPER = "(a,y,z) :- f(w,x,a), g(u,w,y), h(u,w,x,z)"
@@ -237,12 +237,7 @@ def test_a_non_differentiable_general_cost() -> None:
 def test_a_checkpointed_run_resumes_to_the_same_flows(tmp_path) -> None:
     """Three outer iterations saved, then resumed: the same flows, bit for bit, as one run;
     another network's checkpoint is refused."""
-    d = co.relation("() :- f(w), g(w)")
-    f = OpenFlowNetwork(3, [(0, 1), (1, 2), (0, 2)], linear=[1.0, 1.0, 3.0], lower=0,
-                        upper=[2.0, 1.0, 5.0], supply=[2.0, 0.0, 0.0], ports=[2])
-    g = OpenFlowNetwork(2, [(0, 1)], linear=[2.0], lower=0, upper=[4.0], supply=[0.0, -2.0],
-                        ports=[0])
-    net = co.compose(d, [f, g])
+    net = two_glued_networks()
     full = proximal_dual_decomposition(net, t=0.5, tol=1e-10)
     assert full.converged and full.outer_iterations > 3
     part = proximal_dual_decomposition(net, t=0.5, tol=1e-10, outer=3, checkpoint=tmp_path)

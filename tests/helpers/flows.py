@@ -34,6 +34,17 @@ def fill_networks(rng: np.random.Generator, d: co.UWD, **kw) -> list[co.OpenFlow
     return nets
 
 
+def two_glued_networks() -> co.OpenFlowNetwork:
+    """Two networks with linear costs and capacities glued at one node (``f.2 = g.0 = w``):
+    the LP optimum sends 1 along f's path 0 -> 1 -> 2, 1 along its edge 0 -> 2, 2 along g's
+    edge; cost 9."""
+    f = co.OpenFlowNetwork(3, [(0, 1), (1, 2), (0, 2)], linear=[1.0, 1.0, 3.0], lower=0,
+                           upper=[2.0, 1.0, 5.0], supply=[2.0, 0.0, 0.0], ports=[2])
+    g = co.OpenFlowNetwork(2, [(0, 1)], linear=[2.0], lower=0, upper=[4.0],
+                           supply=[0.0, -2.0], ports=[0])
+    return co.compose(co.relation("() :- f(w), g(w)"), [f, g])
+
+
 class FlowReference:
     """The composite network assembled independently: ``A = sum_b P_b' A_b`` with ``A_b`` from
     networkx (sign flipped to catopt's +1 at the source), ``b = sum_b P_b' b_b``."""

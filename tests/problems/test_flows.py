@@ -17,7 +17,7 @@ from catopt.functor.decomposition import (
 )
 from catopt.problems.flow_random import random_flow_network
 from catopt.problems.flows import OpenFlowNetwork, to_problem
-from tests.helpers.flows import FlowReference, fill_networks, scalar_diagram
+from tests.helpers.flows import FlowReference, fill_networks, scalar_diagram, two_glued_networks
 from tests.strategies import seeds
 
 
@@ -201,12 +201,7 @@ def test_linear_costs_with_capacities_reach_the_lp_value() -> None:
     (tests/engines/test_proximal_flows.py has the random instances)."""
     import networkx as nx
 
-    d = co.relation("() :- f(w), g(w)")
-    f = OpenFlowNetwork(3, [(0, 1), (1, 2), (0, 2)], linear=[1.0, 1.0, 3.0], lower=0,
-                        upper=[2.0, 1.0, 5.0], supply=[2.0, 0.0, 0.0], ports=[2])
-    g = OpenFlowNetwork(2, [(0, 1)], linear=[2.0], lower=0, upper=[4.0], supply=[0.0, -2.0],
-                        ports=[0])
-    net = co.compose(d, [f, g])
+    net = two_glued_networks()
     G = nx.DiGraph()
     src, tgt = net.edges()
     costs = np.concatenate([leaf.beta for leaf in net.leaves])
